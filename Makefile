@@ -1,0 +1,44 @@
+# Makefile for pgpool_ext (PGXS)
+
+MODULE_big = pgpool_ext
+OBJS = \
+	src/pgpool_ext.o \
+	src/guc.o \
+	src/shmem.o \
+	src/pool.o \
+	src/waitq.o \
+	src/handle.o \
+	src/channel.o \
+	src/conn.o \
+	src/worker.o \
+	src/janitor.o \
+	src/remote_error.o \
+	src/sql_api.o \
+	src/sql_query.o \
+	src/sql_views.o
+
+EXTENSION = pgpool_ext
+DATA = sql/pgpool_ext--0.1.sql
+PGFILEDESC = "pgpool_ext - pool of outbound PostgreSQL connections"
+
+PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc
+PG_CFLAGS = -Wall -Wextra -Werror -Wmissing-prototypes -Wno-unused-parameter \
+	-Wno-sign-compare -Wno-missing-field-initializers
+SHLIB_LINK_INTERNAL = $(libpq)
+
+# The library must be preloaded, so every suite runs on its own temporary
+# instance started with test/pgpool_ext.conf.
+REGRESS = setup pools handles query security views
+REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
+
+ISOLATION = queue_order handoff cancel_wait xact_release
+ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=test/pgpool_ext_iso.conf \
+	--inputdir=test/isolation --outputdir=test/isolation/output_iso
+EXTRA_CLEAN = test/isolation/output_iso
+
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,410 @@
+/*-------------------------------------------------------------------------
+ *
+ * channel.c
+ *	  Carrying requests and rows between a backend and the pool worker.
+ *
+ * Each backend owns one channel in shared memory: a request queue
+ * (backend -> worker) and a response queue (worker -> backend), both
+ * shm_mq rings rebuilt for every request.  The backend makes the queues,
+ * marks the channel SUBMITTED and wakes the worker; the worker attaches
+ * (ACTIVE), runs the request on the handle's connection and streams the
+ * result back; when it is done it detaches and marks the channel IDLE, and
+ * only then may the backend build the next request.  The worker sends with
+ * nowait, so a full response queue stops it reading that remote socket
+ * (backpressure) without blocking its loop.
+ *
+ * A backend that gives up (error, cancel, exit) sets chan_cancel and
+ * detaches; the worker cancels the remote query, drains it and marks the
+ * channel IDLE.  A worker that exits or restarts marks every busy channel
+ * FAILED, and backends waiting on one raise 08006.
+ *
+ * Locking: the channel fields of BackendEntry are protected by its
+ * spinlock; nothing else is done while holding it.
+ *
+ * src/channel.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "channel.h"
+#include "compat.h"
+#include "handle.h"
+#include "pgpool_errors.h"
+#include "pool.h"
+
+/* How long a backend waits for a pool worker that is not running. */
+#define PGPOOL_WORKER_GRACE_MS	5000
+
+static MemoryContext channel_context = NULL;
+static shm_mq_handle *my_req = NULL;
+static shm_mq_handle *my_resp = NULL;
+static bool request_open = false;
+
+static void channel_wait(TimestampTz start, const char *what);
+static void channel_wait_idle(void);
+static void channel_check_worker(void);
+
+/* ---- message encoding ---- */
+
+void
+MsgPutInt32(StringInfo buf, int32 v)
+{
+	appendBinaryStringInfo(buf, (const char *) &v, sizeof(int32));
+}
+
+void
+MsgPutString(StringInfo buf, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	appendBinaryStringInfo(buf, s, strlen(s) + 1);
+}
+
+/* Bytes with a length prefix; len -1 is SQL NULL. */
+void
+MsgPutBytes(StringInfo buf, const char *data, int32 len)
+{
+	MsgPutInt32(buf, len);
+	if (len > 0)
+		appendBinaryStringInfo(buf, data, len);
+}
+
+void
+MsgReaderInit(MsgReader *r, const void *data, Size len)
+{
+	r->cur = data;
+	r->end = r->cur + len;
+}
+
+static void
+msg_need(MsgReader *r, Size n)
+{
+	if ((Size) (r->end - r->cur) < n)
+		elog(ERROR, "pgpool_ext: truncated message from channel");
+}
+
+char
+MsgGetByte(MsgReader *r)
+{
+	msg_need(r, 1);
+	return *r->cur++;
+}
+
+int32
+MsgGetInt32(MsgReader *r)
+{
+	int32		v;
+
+	msg_need(r, sizeof(int32));
+	memcpy(&v, r->cur, sizeof(int32));
+	r->cur += sizeof(int32);
+	return v;
+}
+
+const char *
+MsgGetString(MsgReader *r)
+{
+	const char *s = r->cur;
+	Size		n = strnlen(s, r->end - r->cur);
+
+	msg_need(r, n + 1);
+	r->cur += n + 1;
+	return s;
+}
+
+/* Returns a pointer into the message (not terminated) or NULL for -1. */
+const char *
+MsgGetBytes(MsgReader *r, int32 *len)
+{
+	const char *p;
+
+	*len = MsgGetInt32(r);
+	if (*len < 0)
+		return NULL;
+	msg_need(r, *len);
+	p = r->cur;
+	r->cur += *len;
+	return p;
+}
+
+/* ---- backend side ---- */
+
+/* Error out if the worker is gone or restarted since we submitted. */
+static void
+channel_check_worker(void)
+{
+	BackendEntry *be = &PoolShared->backends[PGPOOL_MY_PROCNO];
+	ChannelState st;
+	uint32		epoch;
+
+	SpinLockAcquire(&be->mutex);
+	st = be->chan_state;
+	epoch = be->chan_epoch;
+	SpinLockRelease(&be->mutex);
+	if (st == CHAN_FAILED || epoch != PoolShared->worker_epoch)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_LOST),
+				 errmsg("pgpool_ext pool worker exited while running the request"),
+				 errdetail("The remote connection was closed.")));
+}
+
+/* One interruptible sleep of a channel wait loop. */
+static void
+channel_wait(TimestampTz start, const char *what)
+{
+	if (PoolShared->worker_pid == 0 &&
+		TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
+								   PGPOOL_WORKER_GRACE_MS))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_LOST),
+				 errmsg("pgpool_ext pool worker is not running"),
+				 errdetail("Gave up %s.", what)));
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 1000, PGPOOL_WAIT_REMOTE);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * Wait until the worker is done with our previous request (it may still be
+ * cancelling one we abandoned) and is running.
+ */
+static void
+channel_wait_idle(void)
+{
+	BackendEntry *be = &PoolShared->backends[PGPOOL_MY_PROCNO];
+	TimestampTz start = GetCurrentTimestamp();
+
+	for (;;)
+	{
+		ChannelState st;
+
+		SpinLockAcquire(&be->mutex);
+		if (be->chan_state == CHAN_FAILED)
+			be->chan_state = CHAN_IDLE;
+		st = be->chan_state;
+		SpinLockRelease(&be->mutex);
+		if (st == CHAN_IDLE && PoolShared->worker_latch != NULL)
+			return;
+		channel_wait(start, "waiting for the previous request to finish");
+	}
+}
+
+/*
+ * ChannelSubmit
+ *		Send a request to run sql on handle's connection.  The caller then
+ *		reads the response with ChannelReceive() until a final message, and
+ *		calls ChannelFinish(); on error ChannelAbort().
+ */
+void
+ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
+			  int nparams, const char *const *params)
+{
+	BackendEntry *be = &PoolShared->backends[PGPOOL_MY_PROCNO];
+	int			procno = PGPOOL_MY_PROCNO;
+	int			slotno;
+	int			pool;
+	PGPROC	   *worker;
+	StringInfoData msg;
+	shm_mq	   *req;
+	shm_mq	   *resp;
+	MemoryContext old;
+	TimestampTz start;
+	int			i;
+
+	if (channel_context == NULL)
+		channel_context = AllocSetContextCreate(TopMemoryContext,
+												"pgpool_ext channel",
+												ALLOCSET_SMALL_SIZES);
+	channel_wait_idle();
+
+	initStringInfo(&msg);
+	appendStringInfoChar(&msg, (char) kind);
+	MsgPutInt32(&msg, nparams);
+	MsgPutString(&msg, sql);
+	for (i = 0; i < nparams; i++)
+		MsgPutBytes(&msg, params[i], params[i] ? (int32) strlen(params[i]) : -1);
+
+	slotno = HandleLock(handle, false);
+	pool = PoolShared->slots[slotno].pool;
+	PoolShared->slots[slotno].dirty = true;
+	PoolShared->slots[slotno].last_used_at = GetCurrentTimestamp();
+	PoolSetSlotState(slotno, SLOT_BUSY);
+	LWLockRelease(PoolLock(pool));
+
+	worker = GetPGProcByNumber(PoolShared->worker_procno);
+	req = shm_mq_create(PoolChannelRequestQueue(procno), PGPOOL_REQUEST_QUEUE_SIZE);
+	shm_mq_set_sender(req, MyProc);
+	shm_mq_set_receiver(req, worker);
+	resp = shm_mq_create(PoolChannelResponseQueue(procno), PoolShared->channel_size);
+	shm_mq_set_sender(resp, worker);
+	shm_mq_set_receiver(resp, MyProc);
+	old = MemoryContextSwitchTo(channel_context);
+	my_req = shm_mq_attach(req, NULL, NULL);
+	my_resp = shm_mq_attach(resp, NULL, NULL);
+	MemoryContextSwitchTo(old);
+
+	SpinLockAcquire(&be->mutex);
+	be->chan_slot = slotno;
+	be->chan_kind = kind;
+	be->chan_cancel = false;
+	be->chan_epoch = PoolShared->worker_epoch;
+	be->chan_state = CHAN_SUBMITTED;
+	SpinLockRelease(&be->mutex);
+	request_open = true;
+	PoolWakeWorker();
+
+	start = GetCurrentTimestamp();
+	for (;;)
+	{
+		shm_mq_result res = shm_mq_send(my_req, msg.len, msg.data, true, true);
+
+		if (res == SHM_MQ_SUCCESS)
+			break;
+		if (res == SHM_MQ_DETACHED)
+			channel_check_worker();
+		channel_check_worker();
+		channel_wait(start, "sending the request");
+	}
+	pfree(msg.data);
+}
+
+/*
+ * ChannelReceive
+ *		Next response message; waits interruptibly.
+ */
+void
+ChannelReceive(Size *len, void **data)
+{
+	TimestampTz start = GetCurrentTimestamp();
+
+	Assert(request_open);
+	for (;;)
+	{
+		shm_mq_result res = shm_mq_receive(my_resp, len, data, true);
+
+		if (res == SHM_MQ_SUCCESS)
+			return;
+		if (res == SHM_MQ_DETACHED)
+		{
+			channel_check_worker();
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_LOST),
+					 errmsg("pgpool_ext pool worker ended the request without a result")));
+		}
+		channel_check_worker();
+		channel_wait(start, "waiting for the remote result");
+	}
+}
+
+/* Detach our ends of both queues. */
+static void
+channel_detach(void)
+{
+	if (my_req != NULL)
+		shm_mq_detach(my_req);
+	if (my_resp != NULL)
+		shm_mq_detach(my_resp);
+	my_req = NULL;
+	my_resp = NULL;
+	request_open = false;
+}
+
+/*
+ * ChannelFinish
+ *		The final message was read: let go of the queues.
+ */
+void
+ChannelFinish(void)
+{
+	channel_detach();
+}
+
+/*
+ * ChannelAbort
+ *		Give up on an open request: the worker cancels it remotely.  Safe to
+ *		call at any time, including from exit callbacks; never errors.
+ */
+void
+ChannelAbort(void)
+{
+	BackendEntry *be;
+
+	if (!request_open || PoolShared == NULL)
+		return;
+	be = &PoolShared->backends[PGPOOL_MY_PROCNO];
+	SpinLockAcquire(&be->mutex);
+	be->chan_cancel = true;
+	SpinLockRelease(&be->mutex);
+	channel_detach();
+	PoolWakeWorker();
+}
+
+/* ---- worker side ---- */
+
+/*
+ * ChannelWorkerAttach
+ *		Worker: take a SUBMITTED channel, attach to its queues.
+ */
+void
+ChannelWorkerAttach(int procno, shm_mq_handle **req, shm_mq_handle **resp)
+{
+	BackendEntry *be = &PoolShared->backends[procno];
+
+	*req = shm_mq_attach(PoolChannelRequestQueue(procno), NULL, NULL);
+	*resp = shm_mq_attach(PoolChannelResponseQueue(procno), NULL, NULL);
+	SpinLockAcquire(&be->mutex);
+	be->chan_state = CHAN_ACTIVE;
+	SpinLockRelease(&be->mutex);
+}
+
+/*
+ * ChannelWorkerDone
+ *		Worker: the request is over and detached; the backend may reuse the
+ *		channel.
+ */
+void
+ChannelWorkerDone(int procno)
+{
+	BackendEntry *be = &PoolShared->backends[procno];
+
+	SpinLockAcquire(&be->mutex);
+	be->chan_state = CHAN_IDLE;
+	be->chan_cancel = false;
+	SpinLockRelease(&be->mutex);
+	SetLatch(&GetPGProcByNumber(procno)->procLatch);
+}
+
+/*
+ * ChannelFailAll
+ *		Worker start or exit: no request survives a worker; wake everyone
+ *		waiting on one.
+ */
+void
+ChannelFailAll(void)
+{
+	int			i;
+
+	for (i = 0; i < PoolShared->nbackends; i++)
+	{
+		BackendEntry *be = &PoolShared->backends[i];
+		bool		wake = false;
+
+		SpinLockAcquire(&be->mutex);
+		if (be->chan_state == CHAN_SUBMITTED || be->chan_state == CHAN_ACTIVE)
+		{
+			be->chan_state = CHAN_FAILED;
+			wake = true;
+		}
+		SpinLockRelease(&be->mutex);
+		if (wake)
+			SetLatch(&GetPGProcByNumber(i)->procLatch);
+	}
+}

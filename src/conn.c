@@ -1,0 +1,868 @@
+/*-------------------------------------------------------------------------
+ *
+ * conn.c
+ *	  The pool worker's side of each physical connection: connect, run a
+ *	  backend's request, cancel, reset, close; never blocking the loop.
+ *
+ * One WorkerConn per slot, private to the worker.  ConnStep() advances it
+ * by one non-blocking step when its socket is ready or its latch was set:
+ * PQconnectPoll while connecting; PQconsumeInput/PQgetResult in
+ * single-row mode while a query runs, packing rows into batches for the
+ * backend's response queue.  When that queue is full the step returns
+ * without reading the socket (ConnWantedEvents() then asks for nothing),
+ * so a slow backend throttles the remote server instead of making the
+ * worker buffer the result.
+ *
+ * Shared state changes (slot states, counters) are made under the pool
+ * lock through pool.c; conn_settle() is the one place that decides what
+ * becomes of a slot when the worker has nothing more in flight on it.
+ *
+ * The one blocking call is PQcancel() (PostgreSQL 15's libpq has no
+ * non-blocking cancel); it only opens a connection and sends a packet.
+ *
+ * src/conn.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "channel.h"
+#include "conn.h"
+#include "guc.h"
+#include "pgpool_errors.h"
+#include "pool.h"
+#include "remote_error.h"
+
+WorkerConn *WorkerConns = NULL;
+
+static void conn_connect_step(int slotno);
+static void conn_connected(int slotno);
+static void conn_connect_failed(int slotno, const char *msg);
+static void conn_request_step(int slotno);
+static void conn_query_step(int slotno, bool readable);
+static void conn_handle_result(WorkerConn *wc, PGresult *res);
+static bool conn_send_out(WorkerConn *wc);
+static void conn_finish_results(WorkerConn *wc);
+static void conn_finish_step(int slotno);
+static void conn_drain_step(int slotno, bool readable);
+static void conn_reset_step(int slotno, bool readable);
+static void conn_cancel(int slotno);
+static void conn_request_end(int slotno);
+static void conn_lost(int slotno, const char *msg);
+static void conn_settle(int slotno);
+static bool conn_cancel_requested(WorkerConn *wc);
+static bool conn_pump(WorkerConn *wc, bool readable);
+
+/*
+ * ConnInitAll
+ *		Worker start: one empty WorkerConn per slot.
+ */
+void
+ConnInitAll(void)
+{
+	int			i;
+
+	WorkerConns = MemoryContextAllocZero(TopMemoryContext,
+										 sizeof(WorkerConn) * PoolShared->nslots);
+	for (i = 0; i < PoolShared->nslots; i++)
+	{
+		WorkerConn *wc = &WorkerConns[i];
+
+		wc->procno = -1;
+		wc->mcxt = AllocSetContextCreate(TopMemoryContext, "pgpool_ext conn",
+										 ALLOCSET_SMALL_SIZES);
+		wc->out.data = NULL;
+		wc->final.data = NULL;
+	}
+}
+
+/* Scrubbed, newline-free copy of the connection's libpq error. */
+static char *
+conn_error(WorkerConn *wc)
+{
+	char	   *msg = pstrdup(wc->conn ? PQerrorMessage(wc->conn) : "out of memory");
+	int			n = strlen(msg);
+
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	PoolScrubSecret(msg, wc->conninfo);
+	return msg;
+}
+
+/*
+ * ConnStartConnect
+ *		Open a new connection for pool/partition; false if no slot is free.
+ */
+bool
+ConnStartConnect(int pool, int partition)
+{
+	static const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *values[3];
+	int			slotno = PoolAllocSlot(pool, partition);
+	WorkerConn *wc;
+
+	if (slotno < 0)
+		return false;
+	wc = &WorkerConns[slotno];
+	LWLockAcquire(PoolLock(pool), LW_SHARED);
+	strlcpy(wc->conninfo, PoolShared->pools[pool].def.conninfo, PGPOOL_CONNINFO_LEN);
+	LWLockRelease(PoolLock(pool));
+
+	values[0] = wc->conninfo;
+	values[1] = "pgpool_ext";
+	values[2] = NULL;
+	wc->pool = pool;
+	wc->phase = CONN_CONNECTING;
+	wc->phase_start = GetCurrentTimestamp();
+	wc->poll = PGRES_POLLING_WRITING;
+	wc->want_write = false;
+	wc->conn = PQconnectStartParams(keys, values, 1);
+	wc->serial++;
+	if (wc->conn == NULL || PQstatus(wc->conn) == CONNECTION_BAD)
+		conn_connect_failed(slotno, NULL);
+	return true;
+}
+
+/* CONNECTING: one PQconnectPoll. */
+static void
+conn_connect_step(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	wc->poll = PQconnectPoll(wc->conn);
+	if (wc->poll == PGRES_POLLING_OK)
+		conn_connected(slotno);
+	else if (wc->poll == PGRES_POLLING_FAILED)
+		conn_connect_failed(slotno, NULL);
+}
+
+/* The connection is up: record it and hand it over. */
+static void
+conn_connected(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+
+	if (PQsetnonblocking(wc->conn, 1) != 0)
+	{
+		conn_connect_failed(slotno, NULL);
+		return;
+	}
+	wc->phase = CONN_READY;
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	slot->remote_pid = PQbackendPID(wc->conn);
+	slot->used_password = PQconnectionUsedPassword(wc->conn) != 0;
+	slot->created_at = GetCurrentTimestamp();
+	slot->last_used_at = slot->created_at;
+	pool->connects++;
+	pool->backoff_ms = 0;
+	pool->next_connect_at = 0;
+	PoolHandOver(slotno);
+	LWLockRelease(&pool->lock);
+}
+
+/*
+ * ConnFailConnect
+ *		Give up on a connect in progress (janitor: connect_timeout).
+ */
+void
+ConnFailConnect(int slotno, const char *why)
+{
+	conn_connect_failed(slotno, why);
+}
+
+/* A connect failed: remember why, back off, free the slot. */
+static void
+conn_connect_failed(int slotno, const char *why)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+	char	   *msg = why ? pstrdup(why) : conn_error(wc);
+
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	pool->connect_failures++;
+	strlcpy(pool->last_error, msg, PGPOOL_ERROR_LEN);
+	pool->backoff_ms = pool->backoff_ms == 0 ? 100 :
+		Min(pool->backoff_ms * 2, pgpool_connect_retry_max);
+	pool->next_connect_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														pool->backoff_ms);
+	LWLockRelease(&pool->lock);
+	ereport(LOG,
+			(errmsg("pgpool_ext: could not connect for pool \"%s\"", pool->name),
+			 errdetail_internal("%s", msg)));
+	if (wc->conn)
+		PQfinish(wc->conn);
+	wc->conn = NULL;
+	wc->phase = CONN_NONE;
+	PoolFreeSlot(slotno);
+	pfree(msg);
+}
+
+/*
+ * ConnAcceptRequest
+ *		A backend submitted a request on slotno: attach to its channel.
+ */
+void
+ConnAcceptRequest(int procno, int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	ChannelWorkerAttach(procno, &wc->req, &wc->resp);
+	wc->procno = procno;
+	wc->sending = false;
+	wc->have_desc = false;
+	wc->failed = false;
+	wc->status[0] = '\0';
+	if (wc->out.data == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		initStringInfo(&wc->out);
+		initStringInfo(&wc->final);
+		MemoryContextSwitchTo(old);
+	}
+	resetStringInfo(&wc->out);
+	resetStringInfo(&wc->final);
+	if (wc->phase != CONN_READY)
+	{
+		RemoteFailurePack(&wc->out, "08006",
+						  "connection to the remote server was lost", "");
+		wc->phase = wc->conn ? wc->phase : CONN_NONE;
+		conn_finish_step(slotno);
+		return;
+	}
+	wc->phase = CONN_REQUEST;
+	wc->phase_start = GetCurrentTimestamp();
+	conn_request_step(slotno);
+}
+
+/* Did the backend give up on its request? */
+static bool
+conn_cancel_requested(WorkerConn *wc)
+{
+	BackendEntry *be = &PoolShared->backends[wc->procno];
+	bool		cancel;
+
+	SpinLockAcquire(&be->mutex);
+	cancel = be->chan_cancel;
+	SpinLockRelease(&be->mutex);
+	return cancel;
+}
+
+/* CONN_REQUEST: read the request and send it to the remote server. */
+static void
+conn_request_step(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	Size		len;
+	void	   *data;
+	shm_mq_result res = shm_mq_receive(wc->req, &len, &data, true);
+	MsgReader	r;
+	int			nparams;
+	const char *sql;
+	const char **params;
+	int			i;
+	int			ok;
+
+	if (res == SHM_MQ_WOULD_BLOCK && !conn_cancel_requested(wc))
+		return;
+	if (res != SHM_MQ_SUCCESS)
+	{
+		conn_request_end(slotno);
+		return;
+	}
+	MsgReaderInit(&r, data, len);
+	wc->kind = (RequestKind) MsgGetByte(&r);
+	nparams = MsgGetInt32(&r);
+	sql = MsgGetString(&r);
+	params = MemoryContextAlloc(wc->mcxt, sizeof(char *) * (nparams + 1));
+	for (i = 0; i < nparams; i++)
+	{
+		int32		plen;
+		const char *p = MsgGetBytes(&r, &plen);
+
+		params[i] = p ? MemoryContextStrdup(wc->mcxt, pnstrdup(p, plen)) : NULL;
+	}
+	if (nparams == 0)
+		ok = PQsendQuery(wc->conn, sql);
+	else
+		ok = PQsendQueryParams(wc->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	MemoryContextReset(wc->mcxt);
+	if (ok)
+		ok = PQsetSingleRowMode(wc->conn);
+	if (!ok)
+	{
+		char	   *msg = conn_error(wc);
+
+		if (PQstatus(wc->conn) == CONNECTION_BAD)
+		{
+			conn_lost(slotno, msg);
+			return;
+		}
+		RemoteFailurePack(&wc->final, "08000", "could not send query to remote server", msg);
+		wc->failed = true;
+		wc->phase = CONN_QUERY;
+		conn_finish_results(wc);
+		conn_finish_step(slotno);
+		return;
+	}
+	wc->phase = CONN_QUERY;
+	wc->want_write = PQflush(wc->conn) == 1;
+	conn_query_step(slotno, false);
+}
+
+/*
+ * Push the outbox into the response queue; false while the queue is full.
+ * A detached backend counts as "sent" (conn_cancel_requested tells).
+ */
+static bool
+conn_send_out(WorkerConn *wc)
+{
+	shm_mq_result res;
+
+	if (wc->out.len == 0)
+		return true;
+	res = shm_mq_send(wc->resp, wc->out.len, wc->out.data, true, true);
+	if (res == SHM_MQ_WOULD_BLOCK)
+	{
+		wc->sending = true;
+		return false;
+	}
+	wc->sending = false;
+	resetStringInfo(&wc->out);
+	return true;
+}
+
+/* Pack one PGresult of the running query into the outbox. */
+static void
+conn_handle_result(WorkerConn *wc, PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+	int			natts = PQnfields(res);
+	int			i;
+
+	switch (st)
+	{
+		case PGRES_SINGLE_TUPLE:
+		case PGRES_TUPLES_OK:
+			if (!wc->have_desc && wc->kind == REQUEST_QUERY)
+			{
+				appendStringInfoChar(&wc->out, MSG_ROW_DESCRIPTION);
+				MsgPutInt32(&wc->out, natts);
+				for (i = 0; i < natts; i++)
+				{
+					MsgPutInt32(&wc->out, (int32) PQftype(res, i));
+					MsgPutString(&wc->out, PQfname(res, i));
+				}
+				wc->have_desc = true;
+			}
+			if (st == PGRES_TUPLES_OK)
+			{
+				strlcpy(wc->status, PQcmdStatus(res), sizeof(wc->status));
+				wc->have_desc = false;	/* a next statement describes again */
+				break;
+			}
+			if (wc->kind != REQUEST_QUERY)
+				break;
+			appendStringInfoChar(&wc->out, MSG_DATA_ROWS);
+			for (i = 0; i < natts; i++)
+			{
+				if (PQgetisnull(res, 0, i))
+					MsgPutBytes(&wc->out, NULL, -1);
+				else
+					MsgPutBytes(&wc->out, PQgetvalue(res, 0, i), PQgetlength(res, 0, i));
+			}
+			break;
+		case PGRES_COMMAND_OK:
+		case PGRES_EMPTY_QUERY:
+			strlcpy(wc->status, PQcmdStatus(res), sizeof(wc->status));
+			break;
+		case PGRES_FATAL_ERROR:
+			if (!wc->failed)
+				RemoteErrorPack(&wc->final, res, wc->conninfo);
+			wc->failed = true;
+			break;
+		default:
+			if (!wc->failed)
+				RemoteFailurePack(&wc->final, "0A000",
+								  "pgpool_ext does not support COPY or replication commands", "");
+			wc->failed = true;
+			break;
+	}
+}
+
+/* All results are in: queue the final message after any rows. */
+static void
+conn_finish_results(WorkerConn *wc)
+{
+	if (wc->failed)
+		appendBinaryStringInfo(&wc->out, wc->final.data, wc->final.len);
+	else
+	{
+		appendStringInfoChar(&wc->out, MSG_COMMAND_DONE);
+		MsgPutString(&wc->out, wc->status);
+	}
+	wc->phase = CONN_FINISH;
+}
+
+/*
+ * Read what the socket has and run PQgetResult while it does not block.
+ * Calls back into conn_handle_result; returns false if the connection is
+ * gone (and leaves the libpq message in the connection).
+ */
+static bool
+conn_pump(WorkerConn *wc, bool readable)
+{
+	if (wc->want_write)
+	{
+		int			rc = PQflush(wc->conn);
+
+		if (rc < 0)
+			return false;
+		wc->want_write = rc == 1;
+	}
+	if (readable && !PQconsumeInput(wc->conn))
+		return false;
+	return true;
+}
+
+/* CONN_QUERY: move rows from libpq to the backend while both allow it. */
+static void
+conn_query_step(int slotno, bool readable)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (conn_cancel_requested(wc))
+	{
+		conn_cancel(slotno);
+		return;
+	}
+	if (wc->sending && !conn_send_out(wc))
+		return;
+	if (!conn_pump(wc, readable))
+	{
+		conn_lost(slotno, conn_error(wc));
+		return;
+	}
+	while (!PQisBusy(wc->conn))
+	{
+		PGresult   *res = PQgetResult(wc->conn);
+
+		if (res == NULL)
+		{
+			conn_finish_results(wc);
+			conn_finish_step(slotno);
+			return;
+		}
+		conn_handle_result(wc, res);
+		PQclear(res);
+		if (wc->out.len >= PGPOOL_BATCH_BYTES && !conn_send_out(wc))
+			return;				/* backpressure: stop reading the socket */
+	}
+	if (PQstatus(wc->conn) == CONNECTION_BAD)
+	{
+		conn_lost(slotno, conn_error(wc));
+		return;
+	}
+	/* flush a partial batch so a slow remote does not delay early rows */
+	if (wc->out.len > 0)
+		(void) conn_send_out(wc);
+}
+
+/* CONN_FINISH: deliver the last messages, then end the request. */
+static void
+conn_finish_step(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (conn_cancel_requested(wc) || conn_send_out(wc))
+		conn_request_end(slotno);
+}
+
+/* The backend gave up: cancel the remote query and drain it. */
+static void
+conn_cancel(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	char		errbuf[256];
+	PGcancel   *cancel;
+
+	resetStringInfo(&wc->out);
+	wc->sending = false;
+	if (wc->phase == CONN_QUERY && PQisBusy(wc->conn) &&
+		(cancel = PQgetCancel(wc->conn)) != NULL)
+	{
+		if (!PQcancel(cancel, errbuf, sizeof(errbuf)))
+			ereport(LOG,
+					(errmsg("pgpool_ext: could not send cancel request to the remote server"),
+					 errdetail_internal("%s", errbuf)));
+		PQfreeCancel(cancel);
+	}
+	if (wc->phase == CONN_QUERY)
+	{
+		wc->phase = CONN_DRAIN;
+		wc->phase_start = GetCurrentTimestamp();
+		conn_drain_step(slotno, false);
+	}
+	else
+		conn_request_end(slotno);
+}
+
+/* CONN_DRAIN: discard results until the connection is idle again. */
+static void
+conn_drain_step(int slotno, bool readable)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (!conn_pump(wc, readable))
+	{
+		conn_lost(slotno, conn_error(wc));
+		return;
+	}
+	while (!PQisBusy(wc->conn))
+	{
+		PGresult   *res = PQgetResult(wc->conn);
+
+		if (res == NULL)
+		{
+			conn_request_end(slotno);
+			return;
+		}
+		PQclear(res);
+	}
+}
+
+/*
+ * The request is over: detach, let the backend reuse its channel, and
+ * settle the slot.
+ */
+static void
+conn_request_end(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	int			procno = wc->procno;
+
+	if (wc->req)
+		shm_mq_detach(wc->req);
+	if (wc->resp)
+		shm_mq_detach(wc->resp);
+	wc->req = NULL;
+	wc->resp = NULL;
+	wc->procno = -1;
+	wc->sending = false;
+	if (wc->conn != NULL)
+		wc->phase = CONN_READY;
+	conn_settle(slotno);
+	if (procno >= 0)
+		ChannelWorkerDone(procno);
+}
+
+/*
+ * The connection died.  Tell the backend of an open request (08006), close
+ * the socket and settle the slot.
+ */
+static void
+conn_lost(int slotno, const char *msg)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+
+	ereport(LOG,
+			(errmsg("pgpool_ext: connection %d of pool \"%s\" was lost", slotno, pool->name),
+			 errdetail_internal("%s", msg)));
+	if (wc->conn)
+		PQfinish(wc->conn);
+	wc->conn = NULL;
+	if (wc->procno >= 0 && (wc->phase == CONN_QUERY || wc->phase == CONN_REQUEST))
+	{
+		resetStringInfo(&wc->final);
+		RemoteFailurePack(&wc->final, "08006",
+						  psprintf("connection to the remote server of pool \"%s\" was lost",
+								   pool->name), msg);
+		wc->failed = true;
+		wc->phase = CONN_NONE;
+		conn_finish_results(wc);
+		conn_finish_step(slotno);
+		wc->phase = wc->procno >= 0 ? CONN_FINISH : CONN_NONE;
+		return;
+	}
+	wc->phase = CONN_NONE;
+	if (wc->procno >= 0)
+		conn_request_end(slotno);
+	else
+		conn_settle(slotno);
+}
+
+/*
+ * conn_settle
+ *		The worker has nothing in flight on slotno: decide what becomes of
+ *		the slot from its shared state and whether the connection lives.
+ */
+static void
+conn_settle(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	int			pool = slot->pool;
+	bool		alive = wc->conn != NULL;
+	bool		free_it = false;
+	bool		reset = false;
+
+	if (pool < 0)
+		return;
+	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+	switch (slot->state)
+	{
+		case SLOT_BUSY:
+		case SLOT_ACQUIRED:
+			if (alive)
+				PoolSetSlotState(slotno, SLOT_ACQUIRED);
+			else
+			{
+				slot->lost = true;
+				PoolSetSlotState(slotno, SLOT_BROKEN);
+			}
+			break;
+		case SLOT_RESETTING:
+			reset = alive;
+			free_it = !alive;
+			break;
+		case SLOT_IDLE:
+		case SLOT_CLOSING:
+		case SLOT_CONNECTING:
+			free_it = !alive || slot->state == SLOT_CLOSING;
+			break;
+		default:
+			break;
+	}
+	if (free_it)
+		PoolShared->pools[pool].closes++;
+	LWLockRelease(PoolLock(pool));
+	if (free_it)
+	{
+		if (wc->conn)
+			PQfinish(wc->conn);
+		wc->conn = NULL;
+		wc->phase = CONN_NONE;
+		PoolFreeSlot(slotno);
+	}
+	else if (reset)
+		ConnStartReset(slotno);
+}
+
+/*
+ * ConnStartReset
+ *		A released, used connection: ROLLBACK if a transaction is open, then
+ *		the pool's reset query, then hand it over.
+ */
+void
+ConnStartReset(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (wc->phase != CONN_READY)
+		return;
+	wc->phase = CONN_RESET;
+	wc->phase_start = GetCurrentTimestamp();
+	wc->reset_step = -1;
+	conn_reset_step(slotno, false);
+}
+
+/* CONN_RESET: run the next reset statement, or finish. */
+static void
+conn_reset_step(int slotno, bool readable)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	char		reset_query[PGPOOL_RESET_LEN];
+	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+
+	if (wc->reset_step >= 0)
+	{
+		if (!conn_pump(wc, readable))
+		{
+			conn_lost(slotno, conn_error(wc));
+			return;
+		}
+		while (!PQisBusy(wc->conn))
+		{
+			PGresult   *res = PQgetResult(wc->conn);
+
+			if (res == NULL)
+				break;
+			if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+			{
+				ereport(LOG,
+						(errmsg("pgpool_ext: could not reset connection %d of pool \"%s\", closing it",
+								slotno, pool->name),
+						 errdetail_internal("%s", PQresultErrorMessage(res))));
+				PQclear(res);
+				PQfinish(wc->conn);
+				wc->conn = NULL;
+				wc->phase = CONN_NONE;
+				conn_settle(slotno);
+				return;
+			}
+			PQclear(res);
+		}
+		if (PQisBusy(wc->conn))
+			return;
+	}
+
+	LWLockAcquire(&pool->lock, LW_SHARED);
+	strlcpy(reset_query, pool->def.reset_query, sizeof(reset_query));
+	LWLockRelease(&pool->lock);
+
+	if (wc->reset_step < 0 && PQtransactionStatus(wc->conn) != PQTRANS_IDLE)
+		wc->reset_step = 0;
+	else if (wc->reset_step < 1 && reset_query[0] != '\0')
+		wc->reset_step = 1;
+	else
+	{
+		if (PQtransactionStatus(wc->conn) != PQTRANS_IDLE)
+		{
+			PQfinish(wc->conn);
+			wc->conn = NULL;
+		}
+		wc->phase = wc->conn ? CONN_READY : CONN_NONE;
+		if (wc->conn == NULL)
+		{
+			conn_settle(slotno);
+			return;
+		}
+		LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+		if (slot->state == SLOT_RESETTING)
+			PoolHandOver(slotno);
+		LWLockRelease(&pool->lock);
+		conn_settle(slotno);
+		return;
+	}
+	if (!PQsendQuery(wc->conn, wc->reset_step == 0 ? "ROLLBACK" : reset_query))
+	{
+		conn_lost(slotno, conn_error(wc));
+		return;
+	}
+	wc->want_write = PQflush(wc->conn) == 1;
+}
+
+/*
+ * ConnStep
+ *		Advance slotno's connection; events are the socket events that
+ *		occurred (0 when woken by the latch).
+ */
+void
+ConnStep(int slotno, uint32 events)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	bool		readable = (events & WL_SOCKET_READABLE) != 0;
+
+	switch (wc->phase)
+	{
+		case CONN_NONE:
+			break;
+		case CONN_CONNECTING:
+			if (events != 0)
+				conn_connect_step(slotno);
+			break;
+		case CONN_READY:
+			if (readable &&
+				(!PQconsumeInput(wc->conn) || PQstatus(wc->conn) == CONNECTION_BAD))
+				conn_lost(slotno, conn_error(wc));
+			break;
+		case CONN_REQUEST:
+			conn_request_step(slotno);
+			break;
+		case CONN_QUERY:
+			conn_query_step(slotno, readable);
+			break;
+		case CONN_FINISH:
+			conn_finish_step(slotno);
+			break;
+		case CONN_DRAIN:
+			conn_drain_step(slotno, readable);
+			break;
+		case CONN_RESET:
+			conn_reset_step(slotno, readable);
+			break;
+	}
+}
+
+/*
+ * ConnWantedEvents
+ *		Socket events the loop should wait for on slotno; 0 for none.
+ */
+uint32
+ConnWantedEvents(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	uint32		ev = WL_SOCKET_READABLE;
+
+	if (wc->conn == NULL || PQsocket(wc->conn) < 0)
+		return 0;
+	switch (wc->phase)
+	{
+		case CONN_CONNECTING:
+			return wc->poll == PGRES_POLLING_READING ?
+				WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+		case CONN_QUERY:
+			if (wc->sending)
+				return 0;
+			break;
+		case CONN_REQUEST:
+		case CONN_FINISH:
+			return 0;
+		default:
+			break;
+	}
+	if (wc->want_write)
+		ev |= WL_SOCKET_WRITEABLE;
+	return ev;
+}
+
+/*
+ * ConnCloseSlot
+ *		Close slotno's connection now (idle timeout, recycling, drop); an
+ *		open request gets an error.
+ */
+void
+ConnCloseSlot(int slotno, const char *why)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (wc->procno >= 0)
+	{
+		conn_lost(slotno, why);
+		return;
+	}
+	if (wc->conn)
+		PQfinish(wc->conn);
+	wc->conn = NULL;
+	wc->phase = CONN_NONE;
+	conn_settle(slotno);
+}
+
+/*
+ * ConnCloseAll
+ *		Worker exit: close every socket.  Shared state is reconciled by the
+ *		next worker (WorkerReconcile).
+ */
+void
+ConnCloseAll(void)
+{
+	int			i;
+
+	if (WorkerConns == NULL)
+		return;
+	for (i = 0; i < PoolShared->nslots; i++)
+	{
+		if (WorkerConns[i].conn)
+			PQfinish(WorkerConns[i].conn);
+		WorkerConns[i].conn = NULL;
+	}
+}

@@ -1,0 +1,69 @@
+/*-------------------------------------------------------------------------
+ *
+ * conn.h
+ *	  The pool worker's non-blocking libpq state machine, one per slot.
+ *
+ * src/conn.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGPOOL_CONN_H
+#define PGPOOL_CONN_H
+
+#include "libpq-fe.h"
+#include "lib/stringinfo.h"
+
+#include "shmem.h"
+
+/* What the worker is doing with a slot's connection (worker-local). */
+typedef enum ConnPhase
+{
+	CONN_NONE = 0,				/* no libpq connection */
+	CONN_CONNECTING,			/* PQconnectPoll in progress */
+	CONN_READY,					/* connected, nothing in flight */
+	CONN_REQUEST,				/* reading a request from the backend */
+	CONN_QUERY,					/* remote query running, rows streaming */
+	CONN_FINISH,				/* results done, flushing the last messages */
+	CONN_DRAIN,					/* cancelled: discarding remote results */
+	CONN_RESET					/* ROLLBACK and reset query after release */
+} ConnPhase;
+
+typedef struct WorkerConn
+{
+	PGconn	   *conn;
+	uint32		serial;			/* bumped for each new PGconn */
+	ConnPhase	phase;
+	PostgresPollingStatusType poll; /* CONNECTING: what to wait for */
+	TimestampTz phase_start;
+	int			pool;
+	char		conninfo[PGPOOL_CONNINFO_LEN];	/* for scrubbing messages */
+	bool		want_write;		/* PQflush has more to send */
+
+	/* the request being served */
+	int			procno;			/* backend, or -1 */
+	shm_mq_handle *req;
+	shm_mq_handle *resp;
+	RequestKind kind;
+	bool		sending;		/* out is partly in the queue: resend it */
+	bool		have_desc;		/* a row description was sent for this set */
+	bool		failed;			/* an error message is the final one */
+	char		status[64];		/* last command status */
+	StringInfoData out;			/* messages not yet in the queue */
+	StringInfoData final;		/* error message, if any */
+	int			reset_step;		/* CONN_RESET: 0 rollback, 1 reset query */
+	MemoryContext mcxt;			/* reset after each request */
+} WorkerConn;
+
+extern WorkerConn *WorkerConns;
+
+extern void ConnInitAll(void);
+extern bool ConnStartConnect(int pool, int partition);
+extern void ConnAcceptRequest(int procno, int slotno);
+extern void ConnStep(int slotno, uint32 events);
+extern void ConnStartReset(int slotno);
+extern void ConnFailConnect(int slotno, const char *why);
+extern void ConnCloseSlot(int slotno, const char *why);
+extern void ConnCloseAll(void);
+extern uint32 ConnWantedEvents(int slotno);
+
+#endif							/* PGPOOL_CONN_H */

@@ -1,0 +1,80 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *	  Definition of the pgpool_ext.* configuration parameters.
+ *
+ * Sizes of shared memory are PGC_POSTMASTER; policies of the pool worker
+ * are PGC_SIGHUP (the worker rereads its configuration on SIGHUP); the
+ * default acquire timeout may be set per session.  Per-pool settings
+ * (sizes, idle timeout, reset query) are options of create_pool, not GUCs.
+ *
+ * src/guc.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+
+#include "guc.h"
+
+char	   *pgpool_database = NULL;
+int			pgpool_max_pools = 16;
+int			pgpool_max_partitions = 64;
+int			pgpool_max_connections = 64;
+int			pgpool_channel_size = 64;
+int			pgpool_max_concurrent_connects = 4;
+int			pgpool_maintenance_interval = 1000;
+int			pgpool_connect_retry_max = 30000;
+int			pgpool_acquire_timeout = 30000;
+
+/*
+ * PoolDefineGucs
+ *		Define every pgpool_ext.* parameter and reserve the prefix.
+ */
+void
+PoolDefineGucs(void)
+{
+	DefineCustomStringVariable("pgpool_ext.database",
+							   "Database in which the pool worker runs and pool definitions are stored.",
+							   "create_pool, alter_pool and drop_pool work only in this database.",
+							   &pgpool_database, "postgres",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.max_pools",
+							"Maximum number of pools that can be defined.",
+							NULL, &pgpool_max_pools, 16, 1, 1024,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.max_partitions",
+							"Maximum number of partitions (sub-pools) over all pools.",
+							NULL, &pgpool_max_partitions, 64, 1, 65536,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.max_connections",
+							"Maximum number of physical remote connections over all pools.",
+							NULL, &pgpool_max_connections, 64, 1, 65535,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.channel_size",
+							"Size of each backend's response queue from the pool worker.",
+							"Rows stream through this queue; a full queue stops the worker reading that remote connection.",
+							&pgpool_channel_size, 64, 16, 16384,
+							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.max_concurrent_connects",
+							"Maximum number of remote connection attempts in flight at once.",
+							NULL, &pgpool_max_concurrent_connects, 4, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.maintenance_interval",
+							"Time between two maintenance passes of the pool worker.",
+							"Idle timeouts, minimum sizes and connect retries are checked this often.",
+							&pgpool_maintenance_interval, 1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.connect_retry_max",
+							"Longest delay between two attempts to connect after failures.",
+							"The delay starts at 100 ms and doubles after each failure up to this value.",
+							&pgpool_connect_retry_max, 30000, 100, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.acquire_timeout",
+							"Default time acquire() waits for a connection; 0 waits forever.",
+							NULL, &pgpool_acquire_timeout, 30000, 0, PG_INT32_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("pgpool_ext");
+}

@@ -1,0 +1,30 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.h
+ *	  pgpool_ext.* configuration parameters.
+ *
+ * src/guc.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGPOOL_GUC_H
+#define PGPOOL_GUC_H
+
+/* PGC_POSTMASTER: size shared memory */
+extern char *pgpool_database;
+extern int	pgpool_max_pools;
+extern int	pgpool_max_partitions;
+extern int	pgpool_max_connections;
+extern int	pgpool_channel_size;
+
+/* PGC_SIGHUP: worker policy */
+extern int	pgpool_max_concurrent_connects;
+extern int	pgpool_maintenance_interval;
+extern int	pgpool_connect_retry_max;
+
+/* PGC_USERSET */
+extern int	pgpool_acquire_timeout;
+
+extern void PoolDefineGucs(void);
+
+#endif							/* PGPOOL_GUC_H */

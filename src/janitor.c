@@ -1,0 +1,253 @@
+/*-------------------------------------------------------------------------
+ *
+ * janitor.c
+ *	  Periodic maintenance of the pools: sizes, idle timeouts, connect
+ *	  timeouts, recycling and dropping.
+ *
+ * Time-based and demand-based policy lives here and only here.  Each turn
+ * of the worker loop the janitor looks at every pool: it opens connections
+ * toward min_size (initial_size once, at creation) and for partitions whose
+ * waiters outnumber the connections on their way (connecting or being
+ * reset), within max_size, pgpool_ext.max_concurrent_connects and the
+ * pool's connect backoff; when a full pool has waiters in one partition and
+ * idle connections in another, it closes one of those to make room.  Every
+ * maintenance_interval it also closes connections idle for longer than
+ * idle_timeout (down to min_size) or opened with an older definition, and
+ * gives up on connects older than connect_timeout.  Dropped pools are
+ * emptied and their entries freed once nothing refers to them.
+ *
+ * Locking: decisions are taken under the pool lock; the resulting connects
+ * and closes run after it is released.
+ *
+ * src/janitor.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "conn.h"
+#include "guc.h"
+#include "pool.h"
+#include "worker.h"
+
+#define JANITOR_BUSY_TIMEOUT_MS 100
+
+static int *initial_pending = NULL;
+static TimestampTz next_sweep = 0;
+static bool busy = false;
+
+static void janitor_pool(int p, bool sweep, int *connecting);
+static void janitor_drop(int p);
+static void janitor_connect_timeouts(TimestampTz now, int *connecting);
+
+/* Remember that a new pool should open initial connections. */
+void
+JanitorSetInitial(int pool, int initial)
+{
+	if (initial_pending == NULL)
+		initial_pending = MemoryContextAllocZero(TopMemoryContext,
+												 sizeof(int) * PoolShared->npools);
+	initial_pending[pool] = initial;
+}
+
+/*
+ * JanitorTimeout
+ *		How long the worker may sleep before the janitor must look again.
+ */
+long
+JanitorTimeout(void)
+{
+	return busy ? JANITOR_BUSY_TIMEOUT_MS : pgpool_maintenance_interval;
+}
+
+/*
+ * JanitorRun
+ *		One maintenance pass over every pool.
+ */
+void
+JanitorRun(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool		sweep = now >= next_sweep;
+	int			connecting = 0;
+	int			p;
+
+	if (initial_pending == NULL)
+		JanitorSetInitial(0, 0);
+	if (sweep)
+		next_sweep = TimestampTzPlusMilliseconds(now, pgpool_maintenance_interval);
+	janitor_connect_timeouts(now, &connecting);
+	busy = connecting > 0;
+	for (p = 0; p < PoolShared->npools; p++)
+	{
+		PoolEntry  *pool = &PoolShared->pools[p];
+
+		if (!pool->in_use)
+			continue;
+		if (pool->dropping)
+			janitor_drop(p);
+		else
+			janitor_pool(p, sweep, &connecting);
+	}
+}
+
+/* Count connects in flight; fail those past their pool's timeout. */
+static void
+janitor_connect_timeouts(TimestampTz now, int *connecting)
+{
+	int			i;
+
+	for (i = 0; i < PoolShared->nslots; i++)
+	{
+		WorkerConn *wc = &WorkerConns[i];
+		int			limit;
+
+		if (wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN)
+			continue;
+		limit = PoolShared->pools[wc->pool].def.connect_timeout_ms;
+		if (limit > 0 && TimestampDifferenceExceeds(wc->phase_start, now, limit))
+		{
+			if (wc->phase == CONN_CONNECTING)
+				ConnFailConnect(i, "timeout expired");
+			else
+				ConnCloseSlot(i, "remote server did not answer the cancel request");
+			continue;
+		}
+		if (wc->phase == CONN_CONNECTING)
+			(*connecting)++;
+	}
+}
+
+/*
+ * janitor_pool
+ *		Decide connects and closes for one live pool, then do them.
+ */
+static void
+janitor_pool(int p, bool sweep, int *connecting)
+{
+	PoolEntry  *pool = &PoolShared->pools[p];
+	TimestampTz now = GetCurrentTimestamp();
+	int		   *open_for = palloc(sizeof(int) * (pool->def.max_size + 1));
+	int		   *close = palloc(sizeof(int) * (PoolShared->nslots + 1));
+	int			nopen = 0;
+	int			nclose = 0;
+	int			total;
+	int			want;
+	int			starved = -1;
+	int			i;
+
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	total = pool->nconns;
+	want = Max(pool->def.min_size, initial_pending[p]);
+	if (initial_pending[p] > 0 && total >= initial_pending[p])
+		initial_pending[p] = 0;
+
+	/* idle connections that are too old or opened with an old definition */
+	for (i = 0; sweep && i < PoolShared->nslots; i++)
+	{
+		SlotEntry  *slot = &PoolShared->slots[i];
+		bool		stale;
+
+		if (slot->pool != p || slot->state != SLOT_IDLE)
+			continue;
+		stale = slot->def_version != pool->def_version;
+		if (stale || (pool->def.idle_timeout_ms > 0 && total > pool->def.min_size &&
+					  TimestampDifferenceExceeds(slot->last_used_at, now,
+												 pool->def.idle_timeout_ms)))
+		{
+			PoolSetSlotState(i, SLOT_CLOSING);
+			close[nclose++] = i;
+			total--;
+		}
+	}
+
+	/* connections wanted: waiters first, then the minimum size */
+	for (i = 0; i < PoolShared->npartitions; i++)
+	{
+		PartitionEntry *part = &PoolShared->partitions[i];
+		int			need;
+
+		if (!part->in_use || part->pool != p)
+			continue;
+		need = part->nwaiting - part->count[SLOT_CONNECTING] -
+			part->count[SLOT_RESETTING];
+		if (i == pool->default_partition)
+			need = Max(need, want - total);
+		if (need > 0)
+			busy = true;
+		while (need-- > 0 && total < pool->def.max_size &&
+			   *connecting < pgpool_max_concurrent_connects &&
+			   now >= pool->next_connect_at)
+		{
+			open_for[nopen++] = i;
+			total++;
+			(*connecting)++;
+		}
+		if (need >= 0 && total >= pool->def.max_size)
+			starved = i;
+	}
+
+	/* full pool, starved partition: close an idle one elsewhere */
+	for (i = 0; starved >= 0 && i < PoolShared->nslots; i++)
+	{
+		SlotEntry  *slot = &PoolShared->slots[i];
+
+		if (slot->pool == p && slot->state == SLOT_IDLE && slot->partition != starved &&
+			PoolShared->partitions[slot->partition].nwaiting == 0)
+		{
+			PoolSetSlotState(i, SLOT_CLOSING);
+			close[nclose++] = i;
+			break;
+		}
+	}
+	LWLockRelease(&pool->lock);
+
+	for (i = 0; i < nclose; i++)
+		ConnCloseSlot(close[i], "idle");
+	for (i = 0; i < nopen; i++)
+		if (!ConnStartConnect(p, open_for[i]))
+			break;
+	pfree(open_for);
+	pfree(close);
+}
+
+/*
+ * janitor_drop
+ *		Close every connection of a dropped pool; free the entry and its
+ *		partitions once no slot and no waiter refers to them.
+ */
+static void
+janitor_drop(int p)
+{
+	PoolEntry  *pool = &PoolShared->pools[p];
+	bool		referenced = false;
+	int			i;
+
+	for (i = 0; i < PoolShared->nslots; i++)
+	{
+		SlotEntry  *slot = &PoolShared->slots[i];
+
+		if (slot->pool != p)
+			continue;
+		if (WorkerConns[i].phase != CONN_NONE)
+			ConnCloseSlot(i, "pool was dropped");
+		if (slot->pool == p)
+			referenced = true;
+	}
+	if (referenced || pool->nwaiting > 0)
+		return;
+
+	LWLockAcquire(&PoolShared->lock, LW_EXCLUSIVE);
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	for (i = 0; i < PoolShared->npartitions; i++)
+		if (PoolShared->partitions[i].pool == p)
+			PoolShared->partitions[i].in_use = false;
+	pool->in_use = false;
+	pool->dropping = false;
+	initial_pending[p] = 0;
+	LWLockRelease(&pool->lock);
+	LWLockRelease(&PoolShared->lock);
+}

@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgpool_errors.h
+ *	  The map from pgpool_ext's error cases to SQLSTATEs.
+ *
+ * Every ereport a user can trigger names one of these codes, so that the
+ * contract in the README ("unknown pool is 42704", ...) is kept in one place.
+ *
+ * src/pgpool_errors.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGPOOL_ERRORS_H
+#define PGPOOL_ERRORS_H
+
+#include "utils/elog.h"
+
+/* library not in shared_preload_libraries, or wrong database */
+#define PGPOOL_ERRCODE_NOT_PRELOADED	ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
+/* unknown pool */
+#define PGPOOL_ERRCODE_UNKNOWN_POOL		ERRCODE_UNDEFINED_OBJECT
+/* pool already exists */
+#define PGPOOL_ERRCODE_DUPLICATE_POOL	ERRCODE_DUPLICATE_OBJECT
+/* invalid, released, forged or foreign handle */
+#define PGPOOL_ERRCODE_BAD_HANDLE		ERRCODE_CONNECTION_DOES_NOT_EXIST
+/* acquire timed out */
+#define PGPOOL_ERRCODE_TIMEOUT			ERRCODE_TOO_MANY_CONNECTIONS
+/* deadlock among pool waiters */
+#define PGPOOL_ERRCODE_DEADLOCK			ERRCODE_T_R_DEADLOCK_DETECTED
+/* cannot connect to the remote server */
+#define PGPOOL_ERRCODE_CONNECT			ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION
+/* connection lost while in use, or the pool worker went away */
+#define PGPOOL_ERRCODE_LOST				ERRCODE_CONNECTION_FAILURE
+/* bad argument or option */
+#define PGPOOL_ERRCODE_BAD_ARGUMENT		ERRCODE_INVALID_PARAMETER_VALUE
+/* not allowed */
+#define PGPOOL_ERRCODE_NOT_ALLOWED		ERRCODE_INSUFFICIENT_PRIVILEGE
+/* pool has handles and force was not given */
+#define PGPOOL_ERRCODE_IN_USE			ERRCODE_OBJECT_IN_USE
+/* a shared-memory table (pools, partitions) is full */
+#define PGPOOL_ERRCODE_LIMIT			ERRCODE_CONFIGURATION_LIMIT_EXCEEDED
+/* query() column list does not match the remote result */
+#define PGPOOL_ERRCODE_ROWTYPE			ERRCODE_DATATYPE_MISMATCH
+
+#endif							/* PGPOOL_ERRORS_H */

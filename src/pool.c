@@ -1,0 +1,322 @@
+/*-------------------------------------------------------------------------
+ *
+ * pool.c
+ *	  Herding slots between states, partitions and holders.
+ *
+ * Every change of a slot's state goes through PoolSetSlotState(), which
+ * keeps the partition's per-state counts, the idle list and the pool's
+ * connection counts right.  PoolHandOver() is the single place where a
+ * connection that became free is given to the first waiter of its
+ * partition, or put on the idle list when nobody waits.
+ *
+ * Locking: see shmem.h.  Functions that change state say which locks the
+ * caller must hold and assert them.  Lock order: global, then pool.
+ *
+ * src/pool.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "storage/proc.h"
+#include "utils/timestamp.h"
+
+#include "pool.h"
+#include "waitq.h"
+
+static const char *const slot_state_names[PGPOOL_NSTATES] = {
+	"free", "connecting", "idle", "acquired", "busy", "resetting",
+	"broken", "closing"
+};
+
+/* Name of a slot state, as the connections view shows it. */
+const char *
+PoolSlotStateName(PoolSlotState state)
+{
+	return slot_state_names[state];
+}
+
+/* Does a slot in this state own (or is it opening) a physical connection? */
+bool
+PoolSlotHasConnection(PoolSlotState state)
+{
+	return state != SLOT_FREE && state != SLOT_BROKEN;
+}
+
+/*
+ * PoolFindByName
+ *		Index of the live pool called name, or -1.
+ *
+ * Caller must hold the global lock (shared is enough).
+ */
+int
+PoolFindByName(const char *name)
+{
+	int			i;
+
+	Assert(LWLockHeldByMe(&PoolShared->lock));
+	for (i = 0; i < PoolShared->npools; i++)
+	{
+		PoolEntry  *pool = &PoolShared->pools[i];
+
+		if (pool->in_use && !pool->dropping &&
+			strcmp(pool->name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Scan for a partition; caller holds the global lock. */
+static int
+pool_lookup_partition(int pool, const char *key)
+{
+	int			i;
+
+	for (i = 0; i < PoolShared->npartitions; i++)
+	{
+		PartitionEntry *part = &PoolShared->partitions[i];
+
+		if (part->in_use && part->pool == pool && strcmp(part->key, key) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * PoolGetPartition
+ *		Index of the partition of pool for key, made on first use when
+ *		create is true; -1 if absent (or, with create, if the table is full).
+ *
+ * Takes the global lock itself; the caller must hold no pgpool_ext lock.
+ */
+int
+PoolGetPartition(int pool, const char *key, bool create)
+{
+	int			idx;
+
+	LWLockAcquire(&PoolShared->lock, LW_SHARED);
+	idx = pool_lookup_partition(pool, key);
+	LWLockRelease(&PoolShared->lock);
+	if (idx >= 0 || !create)
+		return idx;
+
+	LWLockAcquire(&PoolShared->lock, LW_EXCLUSIVE);
+	idx = PoolCreatePartitionLocked(pool, key);
+	LWLockRelease(&PoolShared->lock);
+	return idx;
+}
+
+/*
+ * PoolCreatePartitionLocked
+ *		Find or make the partition of pool for key; -1 if the table is full.
+ *
+ * Caller must hold the global lock exclusively.
+ */
+int
+PoolCreatePartitionLocked(int pool, const char *key)
+{
+	int			idx = pool_lookup_partition(pool, key);
+	int			i;
+
+	Assert(LWLockHeldByMeInMode(&PoolShared->lock, LW_EXCLUSIVE));
+	for (i = 0; idx < 0 && i < PoolShared->npartitions; i++)
+	{
+		PartitionEntry *part = &PoolShared->partitions[i];
+		int			prio;
+
+		if (part->in_use)
+			continue;
+		memset(part, 0, sizeof(PartitionEntry));
+		for (prio = 0; prio < PGPOOL_NPRIORITIES; prio++)
+			dlist_init(&part->waiters[prio]);
+		dlist_init(&part->idle);
+		part->pool = pool;
+		strlcpy(part->key, key, PGPOOL_NAME_LEN);
+		part->in_use = true;
+		idx = i;
+	}
+	return idx;
+}
+
+/*
+ * PoolSetSlotState
+ *		The one state-transition function for slots.
+ *
+ * Caller must hold the lock of the slot's pool exclusively.
+ */
+void
+PoolSetSlotState(int slotno, PoolSlotState newstate)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	PoolSlotState old = slot->state;
+	PoolEntry  *pool;
+	PartitionEntry *part;
+
+	Assert(slot->pool >= 0);
+	pool = &PoolShared->pools[slot->pool];
+	part = &PoolShared->partitions[slot->partition];
+	Assert(LWLockHeldByMeInMode(&pool->lock, LW_EXCLUSIVE));
+
+	if (old == newstate)
+		return;
+	if (old == SLOT_IDLE)
+		dlist_delete(&slot->idle_node);
+	if (newstate == SLOT_IDLE)
+		dlist_push_head(&part->idle, &slot->idle_node);
+
+	part->count[old]--;
+	part->count[newstate]++;
+	pool->nconns += (int) PoolSlotHasConnection(newstate) -
+		(int) PoolSlotHasConnection(old);
+	pool->nconnecting += (int) (newstate == SLOT_CONNECTING) -
+		(int) (old == SLOT_CONNECTING);
+	slot->state = newstate;
+}
+
+/*
+ * PoolClaimSlot
+ *		Make procno the holder of a connected slot, with a new generation.
+ *
+ * Caller must hold the pool lock exclusively.
+ */
+void
+PoolClaimSlot(int slotno, int procno, int pid, Oid role, PoolScope scope)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+
+	slot->generation++;
+	if (slot->generation == 0)
+		slot->generation = 1;
+	slot->holder_procno = procno;
+	slot->holder_pid = pid;
+	slot->holder_role = role;
+	slot->scope = scope;
+	slot->acquired_at = GetCurrentTimestamp();
+	slot->last_used_at = slot->acquired_at;
+	slot->dirty = false;
+	slot->uses++;
+	PoolShared->pools[slot->pool].acquires++;
+	PoolSetSlotState(slotno, SLOT_ACQUIRED);
+}
+
+/*
+ * PoolHandOver
+ *		A connected slot nobody holds is ready: give it to the first waiter
+ *		of its partition, or make it idle.  A slot of a dropped pool or one
+ *		opened with an older definition is closed instead.
+ *
+ * Caller must hold the pool lock exclusively.
+ */
+void
+PoolHandOver(int slotno)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	PoolEntry  *pool = &PoolShared->pools[slot->pool];
+	PartitionEntry *part = &PoolShared->partitions[slot->partition];
+	BackendEntry *be;
+
+	slot->holder_procno = -1;
+	slot->holder_pid = 0;
+	if (pool->dropping || slot->def_version != pool->def_version)
+	{
+		PoolSetSlotState(slotno, SLOT_CLOSING);
+		PoolWakeWorker();
+		return;
+	}
+
+	be = WaitqPopFirst(part);
+	if (be == NULL)
+	{
+		PoolSetSlotState(slotno, SLOT_IDLE);
+		return;
+	}
+	pool->nwaiting--;
+	PoolClaimSlot(slotno, be - PoolShared->backends, be->pid, be->wait_role,
+				  be->wait_scope);
+	be->granted_slot = slotno;
+	SetLatch(&GetPGProcByNumber(be - PoolShared->backends)->procLatch);
+}
+
+/*
+ * PoolAllocSlot
+ *		Take a free slot for a new connection of pool/partition, in state
+ *		CONNECTING; -1 if every slot is in use.
+ *
+ * Takes the global and the pool lock; caller holds neither.
+ */
+int
+PoolAllocSlot(int pool, int partition)
+{
+	int			i;
+	int			found = -1;
+
+	LWLockAcquire(&PoolShared->lock, LW_EXCLUSIVE);
+	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+	for (i = 0; i < PoolShared->nslots; i++)
+	{
+		SlotEntry  *slot = &PoolShared->slots[i];
+
+		if (slot->pool >= 0)
+			continue;
+		slot->pool = pool;
+		slot->partition = partition;
+		slot->state = SLOT_FREE;
+		slot->holder_procno = -1;
+		slot->holder_pid = 0;
+		slot->dirty = false;
+		slot->lost = false;
+		slot->uses = 0;
+		slot->remote_pid = 0;
+		slot->used_password = false;
+		slot->def_version = PoolShared->pools[pool].def_version;
+		slot->created_at = GetCurrentTimestamp();
+		slot->last_used_at = slot->created_at;
+		PoolShared->partitions[partition].count[SLOT_FREE]++;
+		PoolSetSlotState(i, SLOT_CONNECTING);
+		found = i;
+		break;
+	}
+	LWLockRelease(PoolLock(pool));
+	LWLockRelease(&PoolShared->lock);
+	return found;
+}
+
+/*
+ * PoolFreeSlot
+ *		Take a slot out of its pool (its connection is gone).
+ *
+ * Takes the global and the pool lock; caller holds neither.
+ */
+void
+PoolFreeSlot(int slotno)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	int			pool = slot->pool;
+
+	if (pool < 0)
+		return;
+	LWLockAcquire(&PoolShared->lock, LW_EXCLUSIVE);
+	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+	PoolSetSlotState(slotno, SLOT_FREE);
+	PoolShared->partitions[slot->partition].count[SLOT_FREE]--;
+	slot->generation++;
+	slot->holder_procno = -1;
+	slot->holder_pid = 0;
+	slot->pool = -1;
+	slot->partition = -1;
+	LWLockRelease(PoolLock(pool));
+	LWLockRelease(&PoolShared->lock);
+}
+
+/*
+ * PoolWakeWorker
+ *		Set the pool worker's latch, if it runs.
+ */
+void
+PoolWakeWorker(void)
+{
+	Latch	   *latch = PoolShared->worker_latch;
+
+	if (latch != NULL)
+		SetLatch(latch);
+}

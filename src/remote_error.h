@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote_error.h
+ *	  Remote errors and secrets: packing, re-raising, masking passwords.
+ *
+ * src/remote_error.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGPOOL_REMOTE_ERROR_H
+#define PGPOOL_REMOTE_ERROR_H
+
+#include "libpq-fe.h"
+#include "lib/stringinfo.h"
+
+#include "channel.h"
+
+extern char *PoolMaskConninfo(const char *conninfo);
+extern void PoolScrubSecret(char *msg, const char *conninfo);
+extern void RemoteErrorPack(StringInfo buf, const PGresult *res,
+							const char *conninfo);
+extern void RemoteFailurePack(StringInfo buf, const char *sqlstate,
+							  const char *message, const char *detail);
+extern void RemoteErrorRaise(MsgReader *r, char type, const char *sql);
+
+#endif							/* PGPOOL_REMOTE_ERROR_H */

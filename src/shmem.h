@@ -1,0 +1,254 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *	  Shared-memory layout of pgpool_ext: pools, partitions, slots,
+ *	  backends and their channels.
+ *
+ * Model: a pool has partitions (one per partition key, "" being the
+ * default); a partition has slots (one per physical remote connection)
+ * and a wait queue.  Slots, partitions and pools live in fixed arrays
+ * sized at postmaster start.
+ *
+ * Locking.  Two kinds of LWLock, always taken in this order:
+ *
+ *	 1. PoolShared->lock ("global"): membership of the arrays.  Exclusive to
+ *		put a pool, partition or slot into use or take it out of use
+ *		(pool->in_use, partition->in_use / pool / key, slot->pool /
+ *		partition); shared to look names up.
+ *	 2. pool->lock (one per pool): everything that belongs to one pool at
+ *		run time: its counters, its partitions' queues and counts, and the
+ *		state and holder of every slot whose slot->pool is that pool.
+ *
+ * A slot's pool/partition fields change only while the slot is SLOT_FREE
+ * and only with both locks held exclusively, so holding either lock is
+ * enough to read them.  Channel fields are protected by the channel's
+ * spinlock.  Statistics counters are under the pool lock.
+ *
+ * Writers are tagged [B] (a backend), [W] (the pool worker), [BW] (both).
+ *
+ * src/shmem.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGPOOL_SHMEM_H
+#define PGPOOL_SHMEM_H
+
+#include "datatype/timestamp.h"
+#include "lib/ilist.h"
+#include "port/atomics.h"
+#include "storage/condition_variable.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/shm_mq.h"
+#include "storage/spin.h"
+
+#define PGPOOL_NAME_LEN			NAMEDATALEN
+#define PGPOOL_CONNINFO_LEN		1024
+#define PGPOOL_RESET_LEN		512
+#define PGPOOL_ERROR_LEN		512
+#define PGPOOL_MAX_GRANTS		32
+#define PGPOOL_NPRIORITIES		4
+#define PGPOOL_REQUEST_QUEUE_SIZE	(16 * 1024)
+
+/* Handle layout: generation in the high bits, slot index in the low 16. */
+#define PGPOOL_HANDLE_SLOT_BITS	16
+#define PGPOOL_MAX_SLOTS		(1 << PGPOOL_HANDLE_SLOT_BITS)
+
+typedef enum PoolPriority
+{
+	PRIORITY_LOW = 0,
+	PRIORITY_NORMAL,
+	PRIORITY_HIGH,
+	PRIORITY_CRITICAL
+} PoolPriority;
+
+typedef enum PoolScope
+{
+	SCOPE_SESSION = 0,
+	SCOPE_TRANSACTION
+} PoolScope;
+
+/*
+ * State of one slot (physical connection).  All transitions go through
+ * PoolSetSlotState() in pool.c, which keeps the partition's counts.
+ */
+typedef enum PoolSlotState
+{
+	SLOT_FREE = 0,				/* unused, belongs to no pool */
+	SLOT_CONNECTING,			/* worker is connecting */
+	SLOT_IDLE,					/* connected, on its partition's idle list */
+	SLOT_ACQUIRED,				/* held by a handle, nothing in flight */
+	SLOT_BUSY,					/* held, a request is in flight */
+	SLOT_RESETTING,				/* released, worker runs ROLLBACK + reset */
+	SLOT_BROKEN,				/* held, but its connection is gone */
+	SLOT_CLOSING				/* worker is to close it */
+} PoolSlotState;
+
+#define PGPOOL_NSTATES	(SLOT_CLOSING + 1)
+
+/* Definition of a pool, as loaded from pgpool_ext.pool_definition. [W] */
+typedef struct PoolDefinition
+{
+	char		conninfo[PGPOOL_CONNINFO_LEN];
+	int			min_size;
+	int			max_size;
+	int			initial_size;
+	int			idle_timeout_ms;	/* 0: never close idle connections */
+	int			connect_timeout_ms;
+	bool		password_required;
+	char		reset_query[PGPOOL_RESET_LEN];
+	Oid			owner;
+	int			ngrants;
+	Oid			grants[PGPOOL_MAX_GRANTS];	/* InvalidOid = PUBLIC */
+} PoolDefinition;
+
+typedef struct PoolEntry
+{
+	LWLock		lock;			/* protects the rest of the struct, its
+								 * partitions' run-time fields and its
+								 * slots' state */
+	bool		in_use;			/* [W] global + pool lock */
+	bool		dropping;		/* [W] dropped: drain and free */
+	uint32		generation;		/* [W] bumped each time the entry is reused */
+	char		name[PGPOOL_NAME_LEN];	/* [W] */
+	PoolDefinition def;			/* [W] */
+	uint32		def_version;	/* [W] bumped when conninfo changes */
+	int			default_partition;	/* [W] index of the "" partition */
+
+	/* run time, [BW] under pool lock */
+	int			nconns;			/* slots with a connection or connecting */
+	int			nconnecting;
+	int			nwaiting;
+	TimestampTz next_connect_at;	/* [W] backoff after failures */
+	int			backoff_ms;		/* [W] */
+	char		last_error[PGPOOL_ERROR_LEN];	/* [W] password removed */
+
+	/* statistics, under pool lock */
+	uint64		acquires;
+	uint64		waits;
+	uint64		timeouts;
+	uint64		connects;
+	uint64		connect_failures;
+	uint64		closes;
+	TimestampTz stats_reset;
+} PoolEntry;
+
+typedef struct PartitionEntry
+{
+	bool		in_use;			/* [BW] global lock */
+	int			pool;			/* [BW] global lock */
+	char		key[PGPOOL_NAME_LEN];	/* [BW] global lock */
+
+	/* under the pool's lock */
+	dlist_head	waiters[PGPOOL_NPRIORITIES];	/* BackendEntry.wait_node */
+	dlist_head	idle;			/* SlotEntry.idle_node, most recent first */
+	int			nwaiting;
+	int			count[PGPOOL_NSTATES];	/* slots of this partition by state */
+} PartitionEntry;
+
+typedef struct SlotEntry
+{
+	/* membership: global + pool lock to change, either to read */
+	int			pool;			/* -1 when SLOT_FREE */
+	int			partition;
+
+	/* under the pool's lock */
+	PoolSlotState state;		/* [BW] */
+	dlist_node	idle_node;		/* on partition->idle while SLOT_IDLE */
+	uint32		generation;		/* [BW] bumped at every acquire */
+	int			holder_procno;	/* [BW] -1 if not held */
+	int			holder_pid;		/* [BW] */
+	Oid			holder_role;	/* [BW] */
+	PoolScope	scope;			/* [BW] */
+	TimestampTz acquired_at;	/* [BW] */
+	bool		dirty;			/* [B] used since acquire: reset on release */
+	bool		lost;			/* [W] BROKEN because the connection died */
+
+	uint32		def_version;	/* [W] pool def version it was opened with */
+	bool		used_password;	/* [W] the remote asked for a password */
+	int			remote_pid;		/* [W] */
+	TimestampTz created_at;		/* [W] */
+	TimestampTz last_used_at;	/* [BW] */
+	uint64		uses;			/* [B] acquires of this connection */
+} SlotEntry;
+
+typedef enum ChannelState
+{
+	CHAN_IDLE = 0,				/* no request; backend may set up queues */
+	CHAN_SUBMITTED,				/* [B] queues made, request being sent */
+	CHAN_ACTIVE,				/* [W] worker attached, working on it */
+	CHAN_FAILED					/* [W] worker died: backend must give up */
+} ChannelState;
+
+typedef enum RequestKind
+{
+	REQUEST_QUERY = 'Q',		/* rows wanted */
+	REQUEST_EXECUTE = 'X'		/* command status only */
+} RequestKind;
+
+/*
+ * One per PGPROC.  Waiting fields are under the lock of the pool being
+ * waited on; channel fields under the channel spinlock.
+ */
+typedef struct BackendEntry
+{
+	/* waiting for a connection, under the pool lock of wait_pool */
+	dlist_node	wait_node;
+	bool		waiting;		/* [BW] on a queue */
+	int			wait_pool;		/* [B] */
+	int			wait_partition; /* [B] */
+	PoolPriority priority;		/* [B] */
+	PoolScope	wait_scope;		/* [B] */
+	Oid			wait_role;		/* [B] */
+	int			pid;			/* [B] */
+	TimestampTz wait_start;		/* [B] */
+	int			granted_slot;	/* [BW] slot handed over, or -1 */
+
+	/* channel to the worker, under mutex */
+	slock_t		mutex;
+	ChannelState chan_state;
+	int			chan_slot;		/* [B] slot the request runs on */
+	uint32		chan_epoch;		/* [B] worker epoch at submit */
+	bool		chan_cancel;	/* [B] backend gave up: cancel remotely */
+	RequestKind chan_kind;		/* [B] */
+} BackendEntry;
+
+typedef struct PoolSharedState
+{
+	LWLock		lock;			/* "global" lock, see above */
+	int			tranche_id;
+
+	/* worker, [W] under lock */
+	pid_t		worker_pid;
+	int			worker_procno;
+	Latch	   *worker_latch;
+	uint32		worker_epoch;	/* bumped at each worker start */
+
+	/* configuration generations */
+	pg_atomic_uint64 config_requested;	/* [B] bumped at commit */
+	pg_atomic_uint64 config_loaded; /* [W] */
+	bool		config_ready;	/* [W] worker loaded definitions once */
+	ConditionVariable config_cv;	/* broadcast after each load */
+
+	int			npools;
+	int			npartitions;
+	int			nslots;
+	int			nbackends;
+	Size		channel_size;
+
+	PoolEntry  *pools;
+	PartitionEntry *partitions;
+	SlotEntry  *slots;
+	BackendEntry *backends;
+	char	   *channels;		/* per backend: request + response queue */
+} PoolSharedState;
+
+extern PoolSharedState *PoolShared;
+
+extern void PoolShmemRequest(void);
+extern void PoolShmemStartup(void);
+extern void PoolCheckPreloaded(void);
+extern shm_mq *PoolChannelRequestQueue(int procno);
+extern shm_mq *PoolChannelResponseQueue(int procno);
+
+#endif							/* PGPOOL_SHMEM_H */

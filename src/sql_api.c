@@ -1,0 +1,749 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_api.c
+ *	  SQL functions that define pools and hand out handles.
+ *
+ * create_pool, alter_pool, drop_pool, grant_usage and revoke_usage write
+ * rows of pgpool_ext.pool_definition / pool_usage in pgpool_ext.database,
+ * inside the caller's transaction.  A statement trigger on those tables
+ * marks the transaction; at commit the worker is asked to reload, so a
+ * rolled-back change is never seen and a committed one is usable by the
+ * next statement of any session (acquire waits for the reload).
+ *
+ * acquire and release are thin wrappers over handle.c.
+ *
+ * src/sql_api.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "libpq-fe.h"
+
+#include "guc.h"
+#include "handle.h"
+#include "pgpool_errors.h"
+#include "pool.h"
+#include "remote_error.h"
+#include "waitq.h"
+
+PG_FUNCTION_INFO_V1(pgpool_ext_create_pool);
+PG_FUNCTION_INFO_V1(pgpool_ext_alter_pool);
+PG_FUNCTION_INFO_V1(pgpool_ext_drop_pool);
+PG_FUNCTION_INFO_V1(pgpool_ext_grant_usage);
+PG_FUNCTION_INFO_V1(pgpool_ext_revoke_usage);
+PG_FUNCTION_INFO_V1(pgpool_ext_config_trigger);
+PG_FUNCTION_INFO_V1(pgpool_ext_acquire);
+PG_FUNCTION_INFO_V1(pgpool_ext_release);
+
+/* Options of create_pool / alter_pool; NULL means "not given". */
+typedef struct PoolOptions
+{
+	char	   *conninfo;
+	int32	   *min_size;
+	int32	   *max_size;
+	int32	   *initial_size;
+	Interval   *idle_timeout;
+	Interval   *connect_timeout;
+	char	   *reset_query;
+	bool	   *password_required;
+} PoolOptions;
+
+/* Argument positions shared by create_pool and alter_pool. */
+#define ARG_NAME		0
+#define ARG_CONNINFO	1
+#define ARG_MIN			2
+#define ARG_MAX			3
+#define ARG_INITIAL		4
+#define ARG_IDLE		5
+#define ARG_CONNECT		6
+#define ARG_RESET		7
+#define ARG_PASSWORD	8
+#define ARG_OPTIONS		9
+
+static void check_definition_database(void);
+static char *get_pool_name_arg(FunctionCallInfo fcinfo);
+static void read_option_args(FunctionCallInfo fcinfo, PoolOptions *o);
+static void read_options_json(Jsonb *json, PoolOptions *o);
+static void validate_options(PoolOptions *o);
+static int64 interval_ms(Interval *iv, const char *option);
+static void store_definition(const char *name, PoolOptions *o, bool create);
+static void load_definition(const char *name, PoolOptions *o);
+static int	count_pool_handles(const char *name);
+
+/* Definitions live in pgpool_ext.database only. */
+static void
+check_definition_database(void)
+{
+	char	   *db;
+
+	PoolCheckPreloaded();
+	db = get_database_name(MyDatabaseId);
+	if (db == NULL || strcmp(db, pgpool_database) != 0)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NOT_PRELOADED),
+				 errmsg("pools can only be defined in database \"%s\"", pgpool_database),
+				 errhint("Connect to database \"%s\", the one named by pgpool_ext.database.",
+						 pgpool_database)));
+}
+
+/* The pool_name argument, checked. */
+static char *
+get_pool_name_arg(FunctionCallInfo fcinfo)
+{
+	char	   *name;
+
+	if (PG_ARGISNULL(ARG_NAME))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("pool name must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(ARG_NAME));
+	if (name[0] == '\0' || strlen(name) >= PGPOOL_NAME_LEN)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid pool name \"%s\"", name),
+				 errdetail("A pool name must have between 1 and %d bytes.",
+						   PGPOOL_NAME_LEN - 1)));
+	return name;
+}
+
+/* Pointer to a palloc'd copy of an int argument, or NULL. */
+static int32 *
+int_arg(FunctionCallInfo fcinfo, int n)
+{
+	int32	   *v;
+
+	if (PG_ARGISNULL(n))
+		return NULL;
+	v = palloc(sizeof(int32));
+	*v = PG_GETARG_INT32(n);
+	return v;
+}
+
+/* Named arguments into o. */
+static void
+read_option_args(FunctionCallInfo fcinfo, PoolOptions *o)
+{
+	memset(o, 0, sizeof(PoolOptions));
+	if (!PG_ARGISNULL(ARG_CONNINFO))
+		o->conninfo = text_to_cstring(PG_GETARG_TEXT_PP(ARG_CONNINFO));
+	o->min_size = int_arg(fcinfo, ARG_MIN);
+	o->max_size = int_arg(fcinfo, ARG_MAX);
+	o->initial_size = int_arg(fcinfo, ARG_INITIAL);
+	if (!PG_ARGISNULL(ARG_IDLE))
+		o->idle_timeout = PG_GETARG_INTERVAL_P(ARG_IDLE);
+	if (!PG_ARGISNULL(ARG_CONNECT))
+		o->connect_timeout = PG_GETARG_INTERVAL_P(ARG_CONNECT);
+	if (!PG_ARGISNULL(ARG_RESET))
+		o->reset_query = text_to_cstring(PG_GETARG_TEXT_PP(ARG_RESET));
+	if (!PG_ARGISNULL(ARG_PASSWORD))
+	{
+		o->password_required = palloc(sizeof(bool));
+		*o->password_required = PG_GETARG_BOOL(ARG_PASSWORD);
+	}
+	if (!PG_ARGISNULL(ARG_OPTIONS))
+		read_options_json(PG_GETARG_JSONB_P(ARG_OPTIONS), o);
+}
+
+/* Parse a value given as text through a type's input function. */
+static Datum
+option_input(const char *option, const char *value, Oid func)
+{
+	Datum		d = 0;
+
+	PG_TRY();
+	{
+		d = OidInputFunctionCall(func, (char *) value, InvalidOid, -1);
+	}
+	PG_CATCH();
+	{
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid value for pool option \"%s\": \"%s\"", option, value)));
+	}
+	PG_END_TRY();
+	return d;
+}
+
+/*
+ * The options jsonb: {"max_size": 8, "idle_timeout": "30s", ...}.  Keys are
+ * the named arguments; a key also given as an argument is an error.
+ */
+static void
+read_options_json(Jsonb *json, PoolOptions *o)
+{
+	JsonbIterator *it = JsonbIteratorInit(&json->root);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	if (!JB_ROOT_IS_OBJECT(json))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("pool options must be a JSON object")));
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *val;
+		void	  **slot;
+
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		if (v.type == jbvString)
+			val = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (v.type == jbvNumeric)
+			val = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+		else if (v.type == jbvBool)
+			val = pstrdup(v.val.boolean ? "true" : "false");
+		else
+			val = NULL;
+
+		if (strcmp(key, "conninfo") == 0)
+			slot = (void **) &o->conninfo;
+		else if (strcmp(key, "min_size") == 0)
+			slot = (void **) &o->min_size;
+		else if (strcmp(key, "max_size") == 0)
+			slot = (void **) &o->max_size;
+		else if (strcmp(key, "initial_size") == 0)
+			slot = (void **) &o->initial_size;
+		else if (strcmp(key, "idle_timeout") == 0)
+			slot = (void **) &o->idle_timeout;
+		else if (strcmp(key, "connect_timeout") == 0)
+			slot = (void **) &o->connect_timeout;
+		else if (strcmp(key, "reset_query") == 0)
+			slot = (void **) &o->reset_query;
+		else if (strcmp(key, "password_required") == 0)
+			slot = (void **) &o->password_required;
+		else
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+					 errmsg("unrecognized pool option \"%s\"", key),
+					 errhint("Valid options are conninfo, min_size, max_size, initial_size, idle_timeout, connect_timeout, reset_query and password_required.")));
+		if (*slot != NULL)
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+					 errmsg("pool option \"%s\" given twice", key)));
+		if (val == NULL)
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+					 errmsg("invalid value for pool option \"%s\"", key)));
+
+		if (slot == (void **) &o->conninfo || slot == (void **) &o->reset_query)
+			*slot = val;
+		else if (slot == (void **) &o->idle_timeout || slot == (void **) &o->connect_timeout)
+			*slot = DatumGetIntervalP(option_input(key, val, F_INTERVAL_IN));
+		else if (slot == (void **) &o->password_required)
+		{
+			bool	   *b = palloc(sizeof(bool));
+
+			*b = DatumGetBool(option_input(key, val, F_BOOLIN));
+			*slot = b;
+		}
+		else
+		{
+			int32	   *i = palloc(sizeof(int32));
+
+			*i = DatumGetInt32(option_input(key, val, F_INT4IN));
+			*slot = i;
+		}
+	}
+}
+
+/* Milliseconds of a non-negative interval option. */
+static int64
+interval_ms(Interval *iv, const char *option)
+{
+	int64		ms;
+
+	ms = PoolIntervalMs(iv);
+	if (ms < 0 || ms > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid value for pool option \"%s\"", option),
+				 errdetail("The value must be between 0 and %d milliseconds.", PG_INT32_MAX)));
+	return ms;
+}
+
+/* Error for one bad option. */
+#define BAD_OPTION(opt, ...) \
+	ereport(ERROR, \
+			(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT), \
+			 errmsg("invalid value for pool option \"%s\"", opt), \
+			 errdetail(__VA_ARGS__)))
+
+/*
+ * validate_options
+ *		Check a complete set of options (every field set).
+ */
+static void
+validate_options(PoolOptions *o)
+{
+	char	   *err = NULL;
+	PQconninfoOption *opts;
+	PQconninfoOption *opt;
+	bool		has_password = false;
+
+	if (strlen(o->conninfo) >= PGPOOL_CONNINFO_LEN)
+		BAD_OPTION("conninfo", "The connection string must be shorter than %d bytes.",
+				   PGPOOL_CONNINFO_LEN);
+	opts = PQconninfoParse(o->conninfo, &err);
+	if (opts == NULL)
+	{
+		char	   *msg = pstrdup(err ? err : "out of memory");
+
+		if (err)
+			PQfreemem(err);
+		PoolScrubSecret(msg, o->conninfo);
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid value for pool option \"conninfo\""),
+				 errdetail_internal("%s", msg)));
+	}
+	for (opt = opts; opt->keyword != NULL; opt++)
+		if (strcmp(opt->keyword, "password") == 0 && opt->val && opt->val[0])
+			has_password = true;
+	PQconninfoFree(opts);
+
+	if (*o->min_size < 0)
+		BAD_OPTION("min_size", "The value must not be negative.");
+	if (*o->max_size < 1)
+		BAD_OPTION("max_size", "The value must be at least 1.");
+	if (*o->max_size > pgpool_max_connections)
+		BAD_OPTION("max_size", "The value must not exceed pgpool_ext.max_connections (%d).",
+				   pgpool_max_connections);
+	if (*o->min_size > *o->max_size)
+		BAD_OPTION("min_size", "min_size (%d) must not exceed max_size (%d).",
+				   *o->min_size, *o->max_size);
+	if (o->initial_size && (*o->initial_size < 0 || *o->initial_size > *o->max_size))
+		BAD_OPTION("initial_size", "The value must be between 0 and max_size (%d).",
+				   *o->max_size);
+	(void) interval_ms(o->idle_timeout, "idle_timeout");
+	if (interval_ms(o->connect_timeout, "connect_timeout") < 1)
+		BAD_OPTION("connect_timeout", "The value must be positive.");
+	if (strlen(o->reset_query) >= PGPOOL_RESET_LEN)
+		BAD_OPTION("reset_query", "The query must be shorter than %d bytes.", PGPOOL_RESET_LEN);
+
+	if (!*o->password_required && !superuser())
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
+				 errmsg("password_required=false is superuser-only")));
+	if (!superuser() && !has_password)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
+				 errmsg("password is required"),
+				 errdetail("Non-superusers must provide a password in the connection string.")));
+}
+
+/* Run a definition-table statement through SPI with text arguments. */
+static int
+spi_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	int			rc;
+
+	SPI_connect();
+	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "pgpool_ext: SPI failed: %s", SPI_result_code_string(rc));
+	rc = (int) SPI_processed;
+	SPI_finish();
+	return rc;
+}
+
+/* Datum or NULL helpers for store_definition. */
+#define OPT_DATUM(p, conv)	((p) ? conv(*(p)) : (Datum) 0)
+
+/* INSERT or UPDATE the definition row. */
+static void
+store_definition(const char *name, PoolOptions *o, bool create)
+{
+	Oid			types[9] = {TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID,
+	INTERVALOID, INTERVALOID, TEXTOID, BOOLOID};
+	Datum		values[9];
+	char		nulls[9];
+	int			i;
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(o->conninfo);
+	values[2] = Int32GetDatum(*o->min_size);
+	values[3] = Int32GetDatum(*o->max_size);
+	values[4] = OPT_DATUM(o->initial_size, Int32GetDatum);
+	values[5] = IntervalPGetDatum(o->idle_timeout);
+	values[6] = IntervalPGetDatum(o->connect_timeout);
+	values[7] = CStringGetTextDatum(o->reset_query);
+	values[8] = BoolGetDatum(*o->password_required);
+	for (i = 0; i < 9; i++)
+		nulls[i] = ' ';
+	if (o->initial_size == NULL)
+		nulls[4] = 'n';
+
+	if (create)
+		spi_exec("INSERT INTO pgpool_ext.pool_definition (pool_name, conninfo, min_size, "
+				 "max_size, initial_size, idle_timeout, connect_timeout, reset_query, "
+				 "password_required, owner) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, current_user::regrole)",
+				 9, types, values, nulls);
+	else
+		spi_exec("UPDATE pgpool_ext.pool_definition SET conninfo = $2, min_size = $3, "
+				 "max_size = $4, initial_size = $5, idle_timeout = $6, "
+				 "connect_timeout = $7, reset_query = $8, password_required = $9 "
+				 "WHERE pool_name = $1",
+				 9, types, values, nulls);
+}
+
+/* Read the stored definition of name into o; 42704 if absent. */
+static void
+load_definition(const char *name, PoolOptions *o)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	MemoryContext outer = CurrentMemoryContext;
+
+	memset(o, 0, sizeof(PoolOptions));
+	SPI_connect();
+	SPI_execute_with_args("SELECT conninfo, min_size, max_size, initial_size, idle_timeout, "
+						  "connect_timeout, reset_query, password_required "
+						  "FROM pgpool_ext.pool_definition WHERE pool_name = $1 FOR UPDATE",
+						  1, types, values, NULL, false, 1);
+	if (SPI_processed == 0)
+	{
+		SPI_finish();
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
+				 errmsg("pool \"%s\" does not exist", name)));
+	}
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	{
+		MemoryContext spi = MemoryContextSwitchTo(outer);
+		Datum		d;
+
+		o->conninfo = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		o->min_size = palloc(sizeof(int32));
+		*o->min_size = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		o->max_size = palloc(sizeof(int32));
+		*o->max_size = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		if (!isnull)
+		{
+			o->initial_size = palloc(sizeof(int32));
+			*o->initial_size = DatumGetInt32(d);
+		}
+		o->idle_timeout = DatumGetIntervalP(datumCopy(SPI_getbinval(tup, desc, 5, &isnull), false, 16));
+		o->connect_timeout = DatumGetIntervalP(datumCopy(SPI_getbinval(tup, desc, 6, &isnull), false, 16));
+		o->reset_query = TextDatumGetCString(SPI_getbinval(tup, desc, 7, &isnull));
+		o->password_required = palloc(sizeof(bool));
+		*o->password_required = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+}
+
+/* Fill options not given with the defaults of a new pool. */
+static void
+default_options(PoolOptions *o)
+{
+	static int32 def_min = 0;
+	static int32 def_max = 10;
+	static bool def_pw = true;
+
+	if (o->conninfo == NULL)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid value for pool option \"conninfo\""),
+				 errdetail("A connection string is required.")));
+	if (o->min_size == NULL)
+		o->min_size = &def_min;
+	if (o->max_size == NULL)
+		o->max_size = &def_max;
+	if (o->idle_timeout == NULL)
+		o->idle_timeout = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+																CStringGetDatum("10 min"), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	if (o->connect_timeout == NULL)
+		o->connect_timeout = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+																   CStringGetDatum("10 s"), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	if (o->reset_query == NULL)
+		o->reset_query = "DISCARD ALL";
+	if (o->password_required == NULL)
+		o->password_required = &def_pw;
+}
+
+/*
+ * create_pool(pool_name, conninfo, min_size, max_size, initial_size,
+ *			   idle_timeout, connect_timeout, reset_query, password_required,
+ *			   options jsonb)
+ */
+Datum
+pgpool_ext_create_pool(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	PoolOptions o;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	check_definition_database();
+	name = get_pool_name_arg(fcinfo);
+	read_option_args(fcinfo, &o);
+	default_options(&o);
+	validate_options(&o);
+	values[0] = CStringGetTextDatum(name);
+	if (spi_exec("SELECT 1 FROM pgpool_ext.pool_definition WHERE pool_name = $1",
+				 1, types, values, NULL) > 0)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_DUPLICATE_POOL),
+				 errmsg("pool \"%s\" already exists", name)));
+	store_definition(name, &o, true);
+	PG_RETURN_VOID();
+}
+
+/*
+ * alter_pool(pool_name, ...same options...): change the options given,
+ * keep the others.
+ */
+Datum
+pgpool_ext_alter_pool(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	PoolOptions given;
+	PoolOptions o;
+
+	check_definition_database();
+	name = get_pool_name_arg(fcinfo);
+	read_option_args(fcinfo, &given);
+	load_definition(name, &o);
+	if (given.conninfo)
+		o.conninfo = given.conninfo;
+	if (given.min_size)
+		o.min_size = given.min_size;
+	if (given.max_size)
+		o.max_size = given.max_size;
+	if (given.initial_size)
+		o.initial_size = given.initial_size;
+	if (given.idle_timeout)
+		o.idle_timeout = given.idle_timeout;
+	if (given.connect_timeout)
+		o.connect_timeout = given.connect_timeout;
+	if (given.reset_query)
+		o.reset_query = given.reset_query;
+	if (given.password_required)
+		o.password_required = given.password_required;
+	validate_options(&o);
+	store_definition(name, &o, false);
+	PG_RETURN_VOID();
+}
+
+/* Number of handles currently held on pool name. */
+static int
+count_pool_handles(const char *name)
+{
+	int			n = 0;
+	int			idx;
+	int			i;
+
+	LWLockAcquire(&PoolShared->lock, LW_SHARED);
+	idx = PoolFindByName(name);
+	if (idx >= 0)
+	{
+		LWLockAcquire(PoolLock(idx), LW_SHARED);
+		for (i = 0; i < PoolShared->nslots; i++)
+			if (PoolShared->slots[i].pool == idx &&
+				PoolShared->slots[i].holder_procno >= 0)
+				n++;
+		LWLockRelease(PoolLock(idx));
+	}
+	LWLockRelease(&PoolShared->lock);
+	return n;
+}
+
+/*
+ * drop_pool(pool_name, force): remove a pool.  Without force a pool with
+ * handles held is refused; with force their holders get 08006 and the
+ * connections are closed.
+ */
+Datum
+pgpool_ext_drop_pool(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	bool		force = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	int			held;
+
+	check_definition_database();
+	name = get_pool_name_arg(fcinfo);
+	values[0] = CStringGetTextDatum(name);
+	if (spi_exec("DELETE FROM pgpool_ext.pool_definition WHERE pool_name = $1",
+				 1, types, values, NULL) == 0)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
+				 errmsg("pool \"%s\" does not exist", name)));
+	held = count_pool_handles(name);
+	if (held > 0 && !force)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_IN_USE),
+				 errmsg("pool \"%s\" is in use", name),
+				 errdetail_plural("%d handle is held.", "%d handles are held.", held, held),
+				 errhint("Release the handles first, or use force => true.")));
+	PG_RETURN_VOID();
+}
+
+/* grant_usage / revoke_usage common part. */
+static void
+change_usage(FunctionCallInfo fcinfo, bool grant)
+{
+	char	   *name;
+	Oid			types[2] = {TEXTOID, OIDOID};
+	Datum		values[2];
+
+	check_definition_database();
+	name = get_pool_name_arg(fcinfo);
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("role must not be null")));
+	values[0] = CStringGetTextDatum(name);
+	values[1] = PG_GETARG_DATUM(1);
+	if (spi_exec("SELECT 1 FROM pgpool_ext.pool_definition WHERE pool_name = $1",
+				 1, types, values, NULL) == 0)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
+				 errmsg("pool \"%s\" does not exist", name)));
+	if (grant)
+	{
+		if (spi_exec("SELECT 1 FROM pgpool_ext.pool_usage WHERE pool_name = $1",
+					 1, types, values, NULL) >= PGPOOL_MAX_GRANTS)
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_LIMIT),
+					 errmsg("pool \"%s\" already has %d grants", name, PGPOOL_MAX_GRANTS),
+					 errhint("Grant usage to a group role instead.")));
+		spi_exec("INSERT INTO pgpool_ext.pool_usage (pool_name, role) "
+				 "VALUES ($1, $2::regrole) ON CONFLICT DO NOTHING",
+				 2, types, values, NULL);
+	}
+	else
+		spi_exec("DELETE FROM pgpool_ext.pool_usage WHERE pool_name = $1 AND role = $2::regrole",
+				 2, types, values, NULL);
+}
+
+Datum
+pgpool_ext_grant_usage(PG_FUNCTION_ARGS)
+{
+	change_usage(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+Datum
+pgpool_ext_revoke_usage(PG_FUNCTION_ARGS)
+{
+	change_usage(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+/*
+ * Statement trigger on the definition tables: ask the worker to reload when
+ * this transaction commits.
+ */
+Datum
+pgpool_ext_config_trigger(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pgpool_ext_config_trigger must be called as a trigger")));
+	if (PoolShared != NULL)
+		HandleMarkConfigChanged();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * acquire(pool_name, timeout, priority, partition, scope) -> bigint
+ */
+Datum
+pgpool_ext_acquire(PG_FUNCTION_ARGS)
+{
+	char	   *pool;
+	int			timeout_ms = pgpool_acquire_timeout;
+	PoolPriority prio = PRIORITY_NORMAL;
+	char	   *partition = NULL;
+	PoolScope	scope = SCOPE_SESSION;
+
+	PoolCheckPreloaded();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("pool name must not be null")));
+	pool = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (!PG_ARGISNULL(1))
+	{
+		timeout_ms = PoolTimeoutArg(PG_GETARG_INTERVAL_P(1));
+	}
+	if (!PG_ARGISNULL(2))
+	{
+		char	   *p = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+		if (!WaitqParsePriority(p, &prio))
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+					 errmsg("invalid priority \"%s\"", p),
+					 errhint("Valid priorities are low, normal, high and critical.")));
+	}
+	if (!PG_ARGISNULL(3))
+	{
+		partition = text_to_cstring(PG_GETARG_TEXT_PP(3));
+		if (strlen(partition) >= PGPOOL_NAME_LEN)
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+					 errmsg("partition key is too long"),
+					 errdetail("A partition key must be shorter than %d bytes.",
+							   PGPOOL_NAME_LEN)));
+	}
+	if (!PG_ARGISNULL(4))
+	{
+		char	   *s = text_to_cstring(PG_GETARG_TEXT_PP(4));
+
+		if (pg_strcasecmp(s, "session") == 0)
+			scope = SCOPE_SESSION;
+		else if (pg_strcasecmp(s, "transaction") == 0)
+			scope = SCOPE_TRANSACTION;
+		else
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+					 errmsg("invalid scope \"%s\"", s),
+					 errhint("Valid scopes are session and transaction.")));
+	}
+	PG_RETURN_INT64(HandleAcquire(pool, timeout_ms, prio, partition, scope));
+}
+
+/*
+ * release(handle)
+ */
+Datum
+pgpool_ext_release(PG_FUNCTION_ARGS)
+{
+	PoolCheckPreloaded();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
+				 errmsg("invalid pgpool_ext handle NULL")));
+	HandleRelease(PG_GETARG_INT64(0));
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,388 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_query.c
+ *	  SQL functions that run remote work through a handle: query,
+ *	  query_json, execute and run.
+ *
+ * Each call sends one request to the pool worker over the backend's
+ * channel and reads the response messages as they stream in: a row
+ * description, rows, and a final command status or error.  Rows go into
+ * the function's tuplestore, which spills to disk past work_mem, so a
+ * result of any size keeps the backend's memory bounded (as dblink does).
+ * Any error while a request is open -- cancel, statement_timeout, a bad
+ * value -- abandons the request; the worker then cancels the remote query
+ * and the handle stays usable.
+ *
+ * src/sql_query.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "channel.h"
+#include "guc.h"
+#include "handle.h"
+#include "pgpool_errors.h"
+#include "remote_error.h"
+#include "shmem.h"
+
+PG_FUNCTION_INFO_V1(pgpool_ext_query);
+PG_FUNCTION_INFO_V1(pgpool_ext_query_json);
+PG_FUNCTION_INFO_V1(pgpool_ext_execute);
+PG_FUNCTION_INFO_V1(pgpool_ext_run);
+
+typedef enum SinkKind
+{
+	SINK_RECORDS,				/* query(), run(): column definition list */
+	SINK_JSON,					/* query_json(): one jsonb per row */
+	SINK_NONE					/* execute(): status only */
+} SinkKind;
+
+/* Where the rows of one request go. */
+typedef struct QuerySink
+{
+	SinkKind	kind;
+	Tuplestorestate *store;
+	TupleDesc	desc;			/* of the tuplestore */
+	AttInMetadata *attinmeta;
+	int			natts;			/* of the remote result */
+	Oid		   *types;
+	char	  **names;
+	char	  **values;
+	MemoryContext cxt;			/* of the call: descriptions live here */
+	MemoryContext rowcxt;
+	char	   *status;
+} QuerySink;
+
+static void run_request(int64 handle, RequestKind kind, const char *sql,
+						ArrayType *params, QuerySink *sink);
+static void sink_describe(QuerySink *sink, MsgReader *r);
+static void sink_row(QuerySink *sink, MsgReader *r);
+static void sink_json_row(QuerySink *sink);
+static void params_from_array(ArrayType *arr, int *n, const char ***values);
+static void sink_init(FunctionCallInfo fcinfo, QuerySink *sink, SinkKind kind);
+
+/* text[] -> C strings (NULL elements stay NULL). */
+static void
+params_from_array(ArrayType *arr, int *n, const char ***values)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			i;
+
+	*n = 0;
+	*values = NULL;
+	if (arr == NULL)
+		return;
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("query parameters must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	*values = palloc(sizeof(char *) * (*n + 1));
+	for (i = 0; i < *n; i++)
+		(*values)[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+}
+
+/* Set up the tuplestore of an SRF, or nothing for execute(). */
+static void
+sink_init(FunctionCallInfo fcinfo, QuerySink *sink, SinkKind kind)
+{
+	memset(sink, 0, sizeof(QuerySink));
+	sink->kind = kind;
+	sink->cxt = CurrentMemoryContext;
+	sink->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pgpool_ext row",
+										 ALLOCSET_DEFAULT_SIZES);
+	if (kind == SINK_NONE)
+		return;
+	InitMaterializedSRF(fcinfo, kind == SINK_RECORDS ? MAT_SRF_USE_EXPECTED_DESC : 0);
+	sink->store = ((ReturnSetInfo *) fcinfo->resultinfo)->setResult;
+	sink->desc = ((ReturnSetInfo *) fcinfo->resultinfo)->setDesc;
+	if (kind == SINK_RECORDS)
+		sink->attinmeta = TupleDescGetAttInMetadata(sink->desc);
+}
+
+/* A row description: remember the remote columns, check the shape. */
+static void
+sink_describe(QuerySink *sink, MsgReader *r)
+{
+	int			i;
+	MemoryContext old = MemoryContextSwitchTo(sink->cxt);
+
+	sink->natts = MsgGetInt32(r);
+	sink->types = palloc(sizeof(Oid) * Max(sink->natts, 1));
+	sink->names = palloc(sizeof(char *) * Max(sink->natts, 1));
+	sink->values = palloc(sizeof(char *) * Max(sink->natts, 1));
+	for (i = 0; i < sink->natts; i++)
+	{
+		sink->types[i] = (Oid) MsgGetInt32(r);
+		sink->names[i] = pstrdup(MsgGetString(r));
+	}
+	MemoryContextSwitchTo(old);
+	if (sink->kind == SINK_RECORDS && sink->natts != sink->desc->natts)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_ROWTYPE),
+				 errmsg("remote query result rowtype does not match the specified FROM clause rowtype"),
+				 errdetail("The remote query returns %d columns, the column definition list has %d.",
+						   sink->natts, sink->desc->natts)));
+}
+
+/* One data row into the tuplestore. */
+static void
+sink_row(QuerySink *sink, MsgReader *r)
+{
+	MemoryContext old = MemoryContextSwitchTo(sink->rowcxt);
+	int			i;
+
+	for (i = 0; i < sink->natts; i++)
+	{
+		int32		len;
+		const char *p = MsgGetBytes(r, &len);
+
+		sink->values[i] = p ? pnstrdup(p, len) : NULL;
+	}
+	if (sink->kind == SINK_RECORDS)
+	{
+		HeapTuple	tup = BuildTupleFromCStrings(sink->attinmeta, sink->values);
+
+		tuplestore_puttuple(sink->store, tup);
+	}
+	else if (sink->kind == SINK_JSON)
+		sink_json_row(sink);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(sink->rowcxt);
+}
+
+/* Is this remote type's text form a JSON number? */
+static bool
+json_numeric_type(Oid type, const char *v)
+{
+	switch (type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			/* NaN and Infinity are not JSON numbers */
+			return strpbrk(v, "NnIi") == NULL;
+		default:
+			return false;
+	}
+}
+
+/* One row as a jsonb object {column: value}. */
+static void
+sink_json_row(QuerySink *sink)
+{
+	StringInfoData buf;
+	int			i;
+	Datum		jb;
+	bool		isnull = false;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (i = 0; i < sink->natts; i++)
+	{
+		const char *v = sink->values[i];
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, sink->names[i]);
+		appendStringInfoString(&buf, ": ");
+		if (v == NULL)
+			appendStringInfoString(&buf, "null");
+		else if (sink->types[i] == BOOLOID)
+			appendStringInfoString(&buf, v[0] == 't' ? "true" : "false");
+		else if (sink->types[i] == JSONOID || sink->types[i] == JSONBOID ||
+				 json_numeric_type(sink->types[i], v))
+			appendStringInfoString(&buf, v);
+		else
+			escape_json(&buf, v);
+	}
+	appendStringInfoChar(&buf, '}');
+	jb = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	tuplestore_putvalues(sink->store, sink->desc, &jb, &isnull);
+}
+
+/*
+ * run_request
+ *		Send sql on handle and consume the whole response into sink.
+ */
+static void
+run_request(int64 handle, RequestKind kind, const char *sql,
+			ArrayType *params, QuerySink *sink)
+{
+	int			nparams;
+	const char **volatile values;
+	const char **vals;
+
+	params_from_array(params, &nparams, &vals);
+	values = vals;
+	PG_TRY();
+	{
+		bool		done = false;
+
+		ChannelSubmit(handle, kind, sql, nparams, values);
+		while (!done)
+		{
+			Size		len;
+			void	   *data;
+			MsgReader	r;
+
+			ChannelReceive(&len, &data);
+			MsgReaderInit(&r, data, len);
+			while (r.cur < r.end)
+			{
+				char		type = MsgGetByte(&r);
+
+				if (type == MSG_ROW_DESCRIPTION)
+					sink_describe(sink, &r);
+				else if (type == MSG_DATA_ROWS)
+					sink_row(sink, &r);
+				else if (type == MSG_COMMAND_DONE)
+				{
+					sink->status = pstrdup(MsgGetString(&r));
+					done = true;
+				}
+				else if (type == MSG_REMOTE_ERROR || type == MSG_FAILURE)
+				{
+					char	   *copy = palloc(r.end - r.cur);
+
+					memcpy(copy, r.cur, r.end - r.cur);
+					MsgReaderInit(&r, copy, r.end - r.cur);
+					ChannelFinish();
+					RemoteErrorRaise(&r, type, sql);
+				}
+				else
+					elog(ERROR, "pgpool_ext: unexpected message type %d", type);
+				CHECK_FOR_INTERRUPTS();
+			}
+		}
+		ChannelFinish();
+	}
+	PG_CATCH();
+	{
+		ChannelAbort();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/* Common argument checks of the handle functions. */
+static void
+check_handle_args(FunctionCallInfo fcinfo)
+{
+	PoolCheckPreloaded();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
+				 errmsg("invalid pgpool_ext handle NULL")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("remote SQL command must not be null")));
+}
+
+#define PARAMS_ARG(n)	(PG_NARGS() > (n) && !PG_ARGISNULL(n) ? PG_GETARG_ARRAYTYPE_P(n) : NULL)
+
+/*
+ * query(handle, sql, params) -> SETOF record
+ */
+Datum
+pgpool_ext_query(PG_FUNCTION_ARGS)
+{
+	QuerySink	sink;
+
+	check_handle_args(fcinfo);
+	sink_init(fcinfo, &sink, SINK_RECORDS);
+	run_request(PG_GETARG_INT64(0), REQUEST_QUERY,
+				text_to_cstring(PG_GETARG_TEXT_PP(1)), PARAMS_ARG(2), &sink);
+	return (Datum) 0;
+}
+
+/*
+ * query_json(handle, sql, params) -> SETOF jsonb
+ */
+Datum
+pgpool_ext_query_json(PG_FUNCTION_ARGS)
+{
+	QuerySink	sink;
+
+	check_handle_args(fcinfo);
+	sink_init(fcinfo, &sink, SINK_JSON);
+	run_request(PG_GETARG_INT64(0), REQUEST_QUERY,
+				text_to_cstring(PG_GETARG_TEXT_PP(1)), PARAMS_ARG(2), &sink);
+	return (Datum) 0;
+}
+
+/*
+ * execute(handle, sql, params) -> text (command status)
+ */
+Datum
+pgpool_ext_execute(PG_FUNCTION_ARGS)
+{
+	QuerySink	sink;
+
+	check_handle_args(fcinfo);
+	sink_init(fcinfo, &sink, SINK_NONE);
+	run_request(PG_GETARG_INT64(0), REQUEST_EXECUTE,
+				text_to_cstring(PG_GETARG_TEXT_PP(1)), PARAMS_ARG(2), &sink);
+	PG_RETURN_TEXT_P(cstring_to_text(sink.status ? sink.status : ""));
+}
+
+/*
+ * run(pool, sql, params, timeout) -> SETOF record: acquire, query, release.
+ */
+Datum
+pgpool_ext_run(PG_FUNCTION_ARGS)
+{
+	QuerySink	sink;
+	char	   *pool;
+	char	   *sql;
+	int			timeout_ms = pgpool_acquire_timeout;
+	int64		handle;
+
+	PoolCheckPreloaded();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("pool name must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("remote SQL command must not be null")));
+	pool = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (!PG_ARGISNULL(3))
+	{
+		timeout_ms = PoolTimeoutArg(PG_GETARG_INTERVAL_P(3));
+	}
+	sink_init(fcinfo, &sink, SINK_RECORDS);
+	handle = HandleAcquire(pool, timeout_ms, PRIORITY_NORMAL, NULL, SCOPE_SESSION);
+	PG_TRY();
+	{
+		run_request(handle, REQUEST_QUERY, sql, PARAMS_ARG(2), &sink);
+	}
+	PG_CATCH();
+	{
+		HandleRelease(handle);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	HandleRelease(handle);
+	return (Datum) 0;
+}

@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.h
+ *	  The pool worker: registration and main loop.
+ *
+ * src/worker.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGPOOL_WORKER_H
+#define PGPOOL_WORKER_H
+
+extern void PoolRegisterWorker(void);
+extern PGDLLEXPORT void pgpool_ext_worker_main(Datum arg);
+
+/* janitor.c */
+extern void JanitorRun(void);
+extern long JanitorTimeout(void);
+extern void JanitorSetInitial(int pool, int initial);
+
+#endif							/* PGPOOL_WORKER_H */

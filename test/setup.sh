@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+#
+# test/setup.sh
+#		Install what building and testing pgpool_ext needs, then build and
+#		install the extension.
+#
+# Run as root on Debian 12 with PostgreSQL 15.  Idempotent: packages are
+# installed only when missing (and "apt-get update" runs only then), and a
+# second build is a no-op for make.  Used by test/check.sh and test/demo.sh;
+# it can also be run on its own.
+#
+# Environment: PG_CONFIG (default /usr/lib/postgresql/15/bin/pg_config).
+
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+LOG_TAG=setup
+# shellcheck source=test/lib.sh
+. "$HERE/lib.sh"
+
+require_root
+
+# True if the Debian package is installed.
+pkg_installed()
+{
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'
+}
+
+missing=()
+
+[ -x "$PGBIN/postgres" ] || missing+=(postgresql-15)
+pkg_installed postgresql-server-dev-15 || missing+=(postgresql-server-dev-15)
+pkg_installed libipc-run-perl || missing+=(libipc-run-perl)
+if ! command -v gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+	missing+=(build-essential)
+fi
+# dblink is used by the benchmarks.  On Debian the contrib modules ship in
+# postgresql-15, which provides the virtual package postgresql-contrib-15.
+[ -f /usr/share/postgresql/15/extension/dblink.control ] ||
+	missing+=(postgresql-contrib-15)
+
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing missing packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q "${missing[@]}"
+else
+	log "all required packages are installed"
+fi
+
+[ -x "$PGBIN/postgres" ] || die "PostgreSQL 15 server not found in $PGBIN"
+[ -x "$PG_CONFIG" ] || die "pg_config not found at $PG_CONFIG"
+[ -f /usr/share/postgresql/15/extension/dblink.control ] ||
+	die "dblink is not installed (expected /usr/share/postgresql/15/extension/dblink.control)"
+[ -f "$("$PG_CONFIG" --pgxs)" ] ||
+	die "PGXS not found; is postgresql-server-dev-15 installed?"
+id "$PG_OS_USER" >/dev/null 2>&1 || die "OS user $PG_OS_USER does not exist"
+
+log "building pgpool_ext in $ROOT"
+make --no-print-directory -C "$ROOT" -j"$(nproc)" PG_CONFIG="$PG_CONFIG"
+
+log "installing pgpool_ext into $("$PG_CONFIG" --pkglibdir)"
+make --no-print-directory -C "$ROOT" install PG_CONFIG="$PG_CONFIG"
+
+log "done"

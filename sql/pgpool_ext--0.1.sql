@@ -178,7 +178,7 @@ CREATE VIEW pgpool_ext.handles AS
 
 CREATE FUNCTION pgpool_ext.waiter_info(
     OUT pid integer, OUT pool_name text, OUT partition text,
-    OUT priority text, OUT position integer, OUT waiting_since timestamptz)
+    OUT priority text, OUT "position" integer, OUT waiting_since timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgpool_ext_waiter_info'
 LANGUAGE C STRICT VOLATILE;

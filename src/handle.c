@@ -107,10 +107,11 @@ HandleInitBackend(void)
  * PoolWaitConfigLoaded
  *		Wait until the worker has loaded every definition committed so far,
  *		so that a pool created by a committed transaction is usable by the
- *		very next statement of any session.
+ *		very next statement of any session.  If the worker is not running
+ *		for a while, error out when must_load, else return.
  */
 void
-PoolWaitConfigLoaded(void)
+PoolWaitConfigLoaded(bool must_load)
 {
 	uint64		target = pg_atomic_read_u64(&PoolShared->config_requested);
 	TimestampTz start = GetCurrentTimestamp();
@@ -129,6 +130,8 @@ PoolWaitConfigLoaded(void)
 									   PGPOOL_WORKER_GRACE_MS))
 		{
 			ConditionVariableCancelSleep();
+			if (!must_load)
+				return;
 			ereport(ERROR,
 					(errcode(PGPOOL_ERRCODE_NOT_PRELOADED),
 					 errmsg("pgpool_ext pool worker is not running"),
@@ -153,7 +156,7 @@ PoolLookupForUse(const char *name, PoolRef *ref)
 	bool		allowed;
 	int			i;
 
-	PoolWaitConfigLoaded();
+	PoolWaitConfigLoaded(true);
 	LWLockAcquire(&PoolShared->lock, LW_SHARED);
 	ref->index = PoolFindByName(name);
 	if (ref->index >= 0)

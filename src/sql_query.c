@@ -106,7 +106,7 @@ sink_init(FunctionCallInfo fcinfo, QuerySink *sink, SinkKind kind)
 										 ALLOCSET_DEFAULT_SIZES);
 	if (kind == SINK_NONE)
 		return;
-	InitMaterializedSRF(fcinfo, kind == SINK_RECORDS ? MAT_SRF_USE_EXPECTED_DESC : 0);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	sink->store = ((ReturnSetInfo *) fcinfo->resultinfo)->setResult;
 	sink->desc = ((ReturnSetInfo *) fcinfo->resultinfo)->setDesc;
 	if (kind == SINK_RECORDS)

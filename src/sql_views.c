@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "handle.h"
 #include "pool.h"
 #include "remote_error.h"
 #include "shmem.h"
@@ -55,6 +56,7 @@ take_snapshot(ViewSnapshot *snap)
 	int			i;
 
 	PoolCheckPreloaded();
+	PoolWaitConfigLoaded(false);
 	snap->pools = palloc(sizeof(PoolEntry) * npools);
 	snap->parts = palloc(sizeof(PartitionEntry) * PoolShared->npartitions);
 	snap->slots = palloc(sizeof(SlotEntry) * PoolShared->nslots);

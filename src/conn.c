@@ -212,8 +212,11 @@ void
 ConnAcceptRequest(int procno, int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
+	/* the queue handles live until the request ends */
 	ChannelWorkerAttach(procno, &wc->req, &wc->resp);
+	MemoryContextSwitchTo(old);
 	wc->procno = procno;
 	wc->sending = false;
 	wc->have_desc = false;
@@ -221,8 +224,7 @@ ConnAcceptRequest(int procno, int slotno)
 	wc->status[0] = '\0';
 	if (wc->out.data == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
+		old = MemoryContextSwitchTo(TopMemoryContext);
 		initStringInfo(&wc->out);
 		initStringInfo(&wc->final);
 		MemoryContextSwitchTo(old);

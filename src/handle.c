@@ -35,6 +35,7 @@
 #include "utils/acl.h"
 #include "utils/timestamp.h"
 
+#include "channel.h"
 #include "compat.h"
 #include "guc.h"
 #include "handle.h"
@@ -578,6 +579,9 @@ HandleXactCallback(XactEvent event, void *arg)
 			/* FALLTHROUGH */
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			/* safety net: no request survives an abort */
+			ChannelAbort();
+			/* FALLTHROUGH */
 		case XACT_EVENT_PREPARE:
 			config_changed_in_xact = false;
 			if (xact_handles > 0)
@@ -599,6 +603,7 @@ handle_exit_callback(int code, Datum arg)
 	if (PoolShared == NULL)
 		return;
 	LWLockReleaseAll();
+	ChannelAbort();
 	handle_abandon_wait();
 	HandleReleaseAll(false);
 }

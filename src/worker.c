@@ -62,6 +62,7 @@ static WaitEventSet *wait_set = NULL;
 static Registered *registered = NULL;
 static uint32 *slot_events = NULL;
 static WaitEvent *occurred = NULL;
+static MemoryContext loop_cxt = NULL;
 
 static void worker_reconcile(void);
 static void worker_exit(int code, Datum arg);
@@ -177,10 +178,15 @@ pgpool_ext_worker_main(Datum arg)
 	ereport(LOG, (errmsg("pgpool_ext worker started in database \"%s\"",
 						 pgpool_database)));
 
+	loop_cxt = AllocSetContextCreate(TopMemoryContext, "pgpool_ext worker loop",
+									 ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
 		int			i;
 
+		/* everything allocated during one turn is freed at the next */
+		MemoryContextReset(loop_cxt);
+		MemoryContextSwitchTo(loop_cxt);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
@@ -189,7 +195,10 @@ pgpool_ext_worker_main(Datum arg)
 		}
 		if (pg_atomic_read_u64(&PoolShared->config_loaded) <
 			pg_atomic_read_u64(&PoolShared->config_requested))
+		{
 			worker_load_config();
+			MemoryContextSwitchTo(loop_cxt);
+		}
 		worker_accept_requests();
 		for (i = 0; i < PoolShared->nslots; i++)
 			if (WorkerConns[i].phase != CONN_NONE)

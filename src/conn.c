@@ -56,7 +56,7 @@ static void conn_request_end(int slotno);
 static void conn_lost(int slotno, const char *msg);
 static void conn_settle(int slotno);
 static bool conn_cancel_requested(WorkerConn *wc);
-static bool conn_pump(WorkerConn *wc, bool readable);
+static bool conn_pump(int slotno, bool readable);
 
 /*
  * ConnInitAll
@@ -414,23 +414,31 @@ conn_finish_results(WorkerConn *wc)
 }
 
 /*
- * Read what the socket has and run PQgetResult while it does not block.
- * Calls back into conn_handle_result; returns false if the connection is
- * gone (and leaves the libpq message in the connection).
+ * Flush pending output and read what the socket has, so that PQisBusy /
+ * PQgetResult can make progress.  If the connection is gone, handles the
+ * loss (conn_lost) and returns false.
  */
 static bool
-conn_pump(WorkerConn *wc, bool readable)
+conn_pump(int slotno, bool readable)
 {
+	WorkerConn *wc = &WorkerConns[slotno];
+
 	if (wc->want_write)
 	{
 		int			rc = PQflush(wc->conn);
 
-		if (rc < 0)
-			return false;
 		wc->want_write = rc == 1;
+		if (rc < 0)
+		{
+			conn_lost(slotno, conn_error(wc));
+			return false;
+		}
 	}
 	if (readable && !PQconsumeInput(wc->conn))
+	{
+		conn_lost(slotno, conn_error(wc));
 		return false;
+	}
 	return true;
 }
 
@@ -447,11 +455,8 @@ conn_query_step(int slotno, bool readable)
 	}
 	if (wc->sending && !conn_send_out(wc))
 		return;
-	if (!conn_pump(wc, readable))
-	{
-		conn_lost(slotno, conn_error(wc));
+	if (!conn_pump(slotno, readable))
 		return;
-	}
 	while (!PQisBusy(wc->conn))
 	{
 		PGresult   *res = PQgetResult(wc->conn);
@@ -522,11 +527,8 @@ conn_drain_step(int slotno, bool readable)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 
-	if (!conn_pump(wc, readable))
-	{
-		conn_lost(slotno, conn_error(wc));
+	if (!conn_pump(slotno, readable))
 		return;
-	}
 	while (!PQisBusy(wc->conn))
 	{
 		PGresult   *res = PQgetResult(wc->conn);
@@ -687,11 +689,8 @@ conn_reset_step(int slotno, bool readable)
 
 	if (wc->reset_step >= 0)
 	{
-		if (!conn_pump(wc, readable))
-		{
-			conn_lost(slotno, conn_error(wc));
+		if (!conn_pump(slotno, readable))
 			return;
-		}
 		while (!PQisBusy(wc->conn))
 		{
 			PGresult   *res = PQgetResult(wc->conn);

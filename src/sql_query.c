@@ -299,19 +299,26 @@ check_handle_args(FunctionCallInfo fcinfo)
 
 #define PARAMS_ARG(n)	(PG_NARGS() > (n) && !PG_ARGISNULL(n) ? PG_GETARG_ARRAYTYPE_P(n) : NULL)
 
+/* query() and query_json(): rows of sql on a handle into the SRF result. */
+static Datum
+query_srf(FunctionCallInfo fcinfo, SinkKind kind)
+{
+	QuerySink	sink;
+
+	check_handle_args(fcinfo);
+	sink_init(fcinfo, &sink, kind);
+	run_request(PG_GETARG_INT64(0), REQUEST_QUERY,
+				text_to_cstring(PG_GETARG_TEXT_PP(1)), PARAMS_ARG(2), &sink);
+	return (Datum) 0;
+}
+
 /*
  * query(handle, sql, params) -> SETOF record
  */
 Datum
 pgpool_ext_query(PG_FUNCTION_ARGS)
 {
-	QuerySink	sink;
-
-	check_handle_args(fcinfo);
-	sink_init(fcinfo, &sink, SINK_RECORDS);
-	run_request(PG_GETARG_INT64(0), REQUEST_QUERY,
-				text_to_cstring(PG_GETARG_TEXT_PP(1)), PARAMS_ARG(2), &sink);
-	return (Datum) 0;
+	return query_srf(fcinfo, SINK_RECORDS);
 }
 
 /*
@@ -320,13 +327,7 @@ pgpool_ext_query(PG_FUNCTION_ARGS)
 Datum
 pgpool_ext_query_json(PG_FUNCTION_ARGS)
 {
-	QuerySink	sink;
-
-	check_handle_args(fcinfo);
-	sink_init(fcinfo, &sink, SINK_JSON);
-	run_request(PG_GETARG_INT64(0), REQUEST_QUERY,
-				text_to_cstring(PG_GETARG_TEXT_PP(1)), PARAMS_ARG(2), &sink);
-	return (Datum) 0;
+	return query_srf(fcinfo, SINK_JSON);
 }
 
 /*

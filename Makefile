@@ -42,3 +42,6 @@ PROVE_TESTS = test/t/*.pl
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Every object depends on every header: shared-memory structs must agree.
+$(OBJS): $(wildcard src/*.h)

@@ -16,6 +16,9 @@ CREATE TABLE pgpool_ext.pool_definition (
     reset_query       text NOT NULL,
     password_required boolean NOT NULL,
     owner             regrole NOT NULL,
+    -- identifies this definition: a pool dropped and created again under
+    -- the same name is a new pool, even if the worker sees both at once
+    created_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
     CHECK (min_size >= 0 AND max_size >= 1 AND min_size <= max_size)
 );
 

@@ -98,6 +98,7 @@ typedef struct PoolDefinition
 	bool		password_required;
 	char		reset_query[PGPOOL_RESET_LEN];
 	Oid			owner;
+	int64		created_at;		/* identity of the definition (µs) */
 	int			ngrants;
 	Oid			grants[PGPOOL_MAX_GRANTS];	/* InvalidOid = PUBLIC */
 } PoolDefinition;

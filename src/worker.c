@@ -67,6 +67,8 @@ static MemoryContext loop_cxt = NULL;
 static void worker_reconcile(void);
 static void worker_exit(int code, Datum arg);
 static void worker_load_config(void);
+static void worker_read_config(void);
+static void worker_drop_pool(int idx);
 static void worker_apply_definitions(PoolDefinition *defs, char (*names)[PGPOOL_NAME_LEN], int n);
 static void worker_accept_requests(void);
 static void worker_handle_released(void);
@@ -325,6 +327,8 @@ worker_read_definition(HeapTuple tup, TupleDesc desc, PoolDefinition *def,
 	def->password_required = (v == NULL || v[0] == 't');
 	v = SPI_getvalue(tup, desc, 10);
 	def->owner = v ? (Oid) strtoul(v, NULL, 10) : InvalidOid;
+	v = SPI_getvalue(tup, desc, 12);
+	def->created_at = v ? strtoll(v, NULL, 10) : 0;
 	grants = SPI_getvalue(tup, desc, 11);
 	for (tok = grants ? strtok_r(grants, ",", &save) : NULL;
 		 tok != NULL && def->ngrants < PGPOOL_MAX_GRANTS;
@@ -335,19 +339,49 @@ worker_read_definition(HeapTuple tup, TupleDesc desc, PoolDefinition *def,
 
 /*
  * worker_load_config
- *		Read every pool definition in a fresh transaction and apply it.
+ *		Read every pool definition in a fresh transaction and apply it.  A
+ *		failure (say, tables of an older version) is logged and the old
+ *		definitions stay; backends waiting for the load are released.
  */
 static void
 worker_load_config(void)
 {
 	uint64		target = pg_atomic_read_u64(&PoolShared->config_requested);
+	MemoryContext cxt = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PG_TRY();
+	{
+		worker_read_config();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(WARNING,
+				(errmsg("pgpool_ext: could not load pool definitions; keeping the previous ones")));
+	}
+	PG_END_TRY();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	pg_atomic_write_u64(&PoolShared->config_loaded, target);
+	PoolShared->config_ready = true;
+	ConditionVariableBroadcast(&PoolShared->config_cv);
+}
+
+/* Inside a transaction: run the definitions query and apply the rows. */
+static void
+worker_read_config(void)
+{
 	PoolDefinition *defs = NULL;
 	char		(*names)[PGPOOL_NAME_LEN] = NULL;
 	int			n = 0;
 	uint64		i;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "pgpool_ext: loading pool definitions");
@@ -360,7 +394,8 @@ worker_load_config(void)
 					"  (extract(epoch FROM d.connect_timeout) * 1000)::int8, "
 					"  d.reset_query, d.password_required, d.owner::oid, "
 					"  (SELECT string_agg(u.role::oid::text, ',') "
-					"     FROM pgpool_ext.pool_usage u WHERE u.pool_name = d.pool_name) "
+					"     FROM pgpool_ext.pool_usage u WHERE u.pool_name = d.pool_name), "
+					"  (extract(epoch FROM d.created_at) * 1000000)::int8 "
 					"FROM pgpool_ext.pool_definition d ORDER BY d.pool_name",
 					true, 0) == SPI_OK_SELECT)
 	{
@@ -378,12 +413,6 @@ worker_load_config(void)
 
 	SPI_finish();
 	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
-
-	pg_atomic_write_u64(&PoolShared->config_loaded, target);
-	PoolShared->config_ready = true;
-	ConditionVariableBroadcast(&PoolShared->config_cv);
 }
 
 /* Put a new pool into a free entry; caller holds the global lock. */
@@ -431,6 +460,18 @@ worker_wake_waiters(int pool)
 	}
 }
 
+/* Start dropping a pool; caller holds the global lock. */
+static void
+worker_drop_pool(int idx)
+{
+	PoolEntry  *pool = &PoolShared->pools[idx];
+
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	pool->dropping = true;
+	worker_wake_waiters(idx);
+	LWLockRelease(&pool->lock);
+}
+
 /*
  * worker_apply_definitions
  *		Make shared memory match the definitions just read: create new
@@ -448,6 +489,12 @@ worker_apply_definitions(PoolDefinition *defs, char (*names)[PGPOOL_NAME_LEN], i
 		int			idx = PoolFindByName(names[i]);
 		PoolEntry  *pool;
 
+		/* same name, another definition: the old pool was dropped */
+		if (idx >= 0 && PoolShared->pools[idx].def.created_at != defs[i].created_at)
+		{
+			worker_drop_pool(idx);
+			idx = -1;
+		}
 		if (idx < 0)
 		{
 			for (idx = 0; idx < PoolShared->npools; idx++)
@@ -482,10 +529,7 @@ worker_apply_definitions(PoolDefinition *defs, char (*names)[PGPOOL_NAME_LEN], i
 
 		if (!pool->in_use || pool->dropping || seen[i])
 			continue;
-		LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
-		pool->dropping = true;
-		worker_wake_waiters(i);
-		LWLockRelease(&pool->lock);
+		worker_drop_pool(i);
 	}
 	LWLockRelease(&PoolShared->lock);
 	pfree(seen);

@@ -25,7 +25,7 @@ CREATE TABLE pgpool_ext.pool_definition (
 CREATE TABLE pgpool_ext.pool_usage (
     pool_name text NOT NULL REFERENCES pgpool_ext.pool_definition (pool_name)
               ON UPDATE CASCADE ON DELETE CASCADE,
-    role      regrole NOT NULL,
+    role      regrole NOT NULL,   -- 0 ('-') is PUBLIC
     PRIMARY KEY (pool_name, role)
 );
 
@@ -83,12 +83,13 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'pgpool_ext_drop_pool'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
-CREATE FUNCTION pgpool_ext.grant_usage(pool_name text, role regrole)
+-- role is a role name, or 'public'
+CREATE FUNCTION pgpool_ext.grant_usage(pool_name text, role text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'pgpool_ext_grant_usage'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
-CREATE FUNCTION pgpool_ext.revoke_usage(pool_name text, role regrole)
+CREATE FUNCTION pgpool_ext.revoke_usage(pool_name text, role text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'pgpool_ext_revoke_usage'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -196,8 +197,8 @@ REVOKE ALL ON FUNCTION
     pgpool_ext.create_pool(text, text, integer, integer, integer, interval, interval, text, boolean, jsonb),
     pgpool_ext.alter_pool(text, text, integer, integer, integer, interval, interval, text, boolean, jsonb),
     pgpool_ext.drop_pool(text, boolean),
-    pgpool_ext.grant_usage(text, regrole),
-    pgpool_ext.revoke_usage(text, regrole),
+    pgpool_ext.grant_usage(text, text),
+    pgpool_ext.revoke_usage(text, text),
     pgpool_ext.config_trigger()
     FROM PUBLIC;
 REVOKE ALL ON FUNCTION

@@ -38,6 +38,7 @@
 #include "handle.h"
 #include "pgpool_errors.h"
 #include "pool.h"
+#include "remote_error.h"
 
 /* How long a backend waits for a pool worker that is not running. */
 #define PGPOOL_WORKER_GRACE_MS	5000
@@ -217,8 +218,19 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 	shm_mq	   *resp;
 	MemoryContext old;
 	TimestampTz start;
+	uint32		epoch;
 	int			i;
 
+	Size		request_size = strlen(sql) + 64;
+
+	for (i = 0; i < nparams; i++)
+		request_size += (params[i] ? strlen(params[i]) : 0) + 4;
+	if (request_size > PGPOOL_MAX_REQUEST)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("remote request is too large"),
+				 errdetail("The SQL text and parameters take %zu bytes; the limit is %d.",
+						   request_size, PGPOOL_MAX_REQUEST)));
 	if (channel_context == NULL)
 		channel_context = AllocSetContextCreate(TopMemoryContext,
 												"pgpool_ext channel",
@@ -239,7 +251,10 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 	PoolSetSlotState(slotno, SLOT_BUSY);
 	LWLockRelease(PoolLock(pool));
 
+	LWLockAcquire(&PoolShared->lock, LW_SHARED);
 	worker = GetPGProcByNumber(PoolShared->worker_procno);
+	epoch = PoolShared->worker_epoch;
+	LWLockRelease(&PoolShared->lock);
 	req = shm_mq_create(PoolChannelRequestQueue(procno), PGPOOL_REQUEST_QUEUE_SIZE);
 	shm_mq_set_sender(req, MyProc);
 	shm_mq_set_receiver(req, worker);
@@ -255,7 +270,7 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 	be->chan_slot = slotno;
 	be->chan_kind = kind;
 	be->chan_cancel = false;
-	be->chan_epoch = PoolShared->worker_epoch;
+	be->chan_epoch = epoch;
 	be->chan_state = CHAN_SUBMITTED;
 	SpinLockRelease(&be->mutex);
 	request_open = true;
@@ -268,9 +283,9 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 
 		if (res == SHM_MQ_SUCCESS)
 			break;
-		if (res == SHM_MQ_DETACHED)
-			channel_check_worker();
 		channel_check_worker();
+		if (res == SHM_MQ_DETACHED)
+			break;				/* the worker refused it: read why */
 		channel_wait(start, "sending the request");
 	}
 	pfree(msg.data);
@@ -329,40 +344,107 @@ ChannelFinish(void)
 
 /*
  * ChannelAbort
- *		Give up on an open request: the worker cancels it remotely.  Safe to
- *		call at any time, including from exit callbacks; never errors.
+ *		Give up on an open request.  If the worker has not taken it yet it
+ *		is withdrawn; otherwise the worker cancels it remotely.  Safe to call
+ *		at any time, including from exit callbacks; never errors.
  */
 void
 ChannelAbort(void)
 {
 	BackendEntry *be;
+	bool		withdrawn = false;
+	int			slotno;
 
 	if (!request_open || PoolShared == NULL)
 		return;
 	be = &PoolShared->backends[PGPOOL_MY_PROCNO];
 	SpinLockAcquire(&be->mutex);
-	be->chan_cancel = true;
+	slotno = be->chan_slot;
+	if (be->chan_state == CHAN_SUBMITTED)
+	{
+		be->chan_state = CHAN_IDLE;
+		withdrawn = true;
+	}
+	else
+		be->chan_cancel = true;
 	SpinLockRelease(&be->mutex);
 	channel_detach();
-	PoolWakeWorker();
+	if (withdrawn)
+	{
+		SlotEntry  *slot = &PoolShared->slots[slotno];
+		int			pool = slot->pool;
+
+		/* nothing ran: the connection is as it was */
+		if (pool >= 0)
+		{
+			LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+			if (slot->pool == pool && slot->state == SLOT_BUSY &&
+				slot->holder_procno == PGPOOL_MY_PROCNO)
+				PoolSetSlotState(slotno, SLOT_ACQUIRED);
+			LWLockRelease(PoolLock(pool));
+		}
+	}
+	else
+		PoolWakeWorker();
 }
 
 /* ---- worker side ---- */
 
 /*
+ * ChannelWorkerClaim
+ *		Worker: take backend procno's request if it submitted one (SUBMITTED
+ *		becomes ACTIVE atomically, so the backend can no longer withdraw
+ *		it).  Returns the slot and epoch the request was made for.
+ */
+bool
+ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch)
+{
+	BackendEntry *be = &PoolShared->backends[procno];
+	bool		claimed = false;
+
+	SpinLockAcquire(&be->mutex);
+	if (be->chan_state == CHAN_SUBMITTED)
+	{
+		be->chan_state = CHAN_ACTIVE;
+		*slotno = be->chan_slot;
+		*epoch = be->chan_epoch;
+		claimed = true;
+	}
+	SpinLockRelease(&be->mutex);
+	return claimed;
+}
+
+/*
  * ChannelWorkerAttach
- *		Worker: take a SUBMITTED channel, attach to its queues.
+ *		Worker: attach to a claimed channel's queues.
  */
 void
 ChannelWorkerAttach(int procno, shm_mq_handle **req, shm_mq_handle **resp)
 {
-	BackendEntry *be = &PoolShared->backends[procno];
-
 	*req = shm_mq_attach(PoolChannelRequestQueue(procno), NULL, NULL);
 	*resp = shm_mq_attach(PoolChannelResponseQueue(procno), NULL, NULL);
-	SpinLockAcquire(&be->mutex);
-	be->chan_state = CHAN_ACTIVE;
-	SpinLockRelease(&be->mutex);
+}
+
+/*
+ * ChannelWorkerReject
+ *		Worker: answer a claimed request with 08006 without running it.
+ */
+void
+ChannelWorkerReject(int procno, const char *message)
+{
+	shm_mq_handle *req;
+	shm_mq_handle *resp;
+	StringInfoData msg;
+
+	ChannelWorkerAttach(procno, &req, &resp);
+	initStringInfo(&msg);
+	RemoteFailurePack(&msg, "08006", message, "");
+	/* a fresh queue always has room for this small message */
+	(void) shm_mq_send(resp, msg.len, msg.data, true, true);
+	shm_mq_detach(req);
+	shm_mq_detach(resp);
+	pfree(msg.data);
+	ChannelWorkerDone(procno);
 }
 
 /*

@@ -21,6 +21,9 @@
 #define MSG_REMOTE_ERROR	'E'		/* sqlstate, message, detail, hint, context: final */
 #define MSG_FAILURE			'F'		/* sqlstate, message, detail: final */
 
+/* Largest request (SQL text and parameters) a backend may send. */
+#define PGPOOL_MAX_REQUEST	(64 * 1024 * 1024)
+
 /* Rows are batched up to about this many bytes per message. */
 #define PGPOOL_BATCH_BYTES	8192
 
@@ -47,8 +50,10 @@ extern void ChannelFinish(void);
 extern void ChannelAbort(void);
 
 /* worker side */
+extern bool ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch);
 extern void ChannelWorkerAttach(int procno, shm_mq_handle **req,
 								shm_mq_handle **resp);
+extern void ChannelWorkerReject(int procno, const char *message);
 extern void ChannelWorkerDone(int procno);
 extern void ChannelFailAll(void);
 

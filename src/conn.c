@@ -57,6 +57,17 @@ static void conn_lost(int slotno, const char *msg);
 static void conn_settle(int slotno);
 static bool conn_cancel_requested(WorkerConn *wc);
 static bool conn_pump(int slotno, bool readable);
+static void conn_notice_receiver(void *arg, const PGresult *res);
+
+typedef enum NextResult
+{
+	NEXT_RESULT,				/* a result is there */
+	NEXT_DONE,					/* the command is complete */
+	NEXT_WAIT,					/* wait for the socket */
+	NEXT_LOST					/* the connection is gone (handled) */
+} NextResult;
+
+static NextResult conn_next_result(int slotno, PGresult **res);
 
 /*
  * ConnInitAll
@@ -79,6 +90,12 @@ ConnInitAll(void)
 		wc->out.data = NULL;
 		wc->final.data = NULL;
 	}
+}
+
+/* Remote notices and warnings are not for the worker's stderr: drop them. */
+static void
+conn_notice_receiver(void *arg, const PGresult *res)
+{
 }
 
 /* Scrubbed, newline-free copy of the connection's libpq error. */
@@ -123,6 +140,8 @@ ConnStartConnect(int pool, int partition)
 	wc->want_write = false;
 	wc->conn = PQconnectStartParams(keys, values, 1);
 	wc->serial++;
+	if (wc->conn != NULL)
+		PQsetNoticeReceiver(wc->conn, conn_notice_receiver, NULL);
 	if (wc->conn == NULL || PQstatus(wc->conn) == CONNECTION_BAD)
 		conn_connect_failed(slotno, NULL);
 	return true;
@@ -135,6 +154,8 @@ conn_connect_step(int slotno)
 	WorkerConn *wc = &WorkerConns[slotno];
 
 	wc->poll = PQconnectPoll(wc->conn);
+	/* libpq may have moved to another socket (next host or address) */
+	wc->serial++;
 	if (wc->poll == PGRES_POLLING_OK)
 		conn_connected(slotno);
 	else if (wc->poll == PGRES_POLLING_FAILED)
@@ -206,39 +227,62 @@ conn_connect_failed(int slotno, const char *why)
 
 /*
  * ConnAcceptRequest
- *		A backend submitted a request on slotno: attach to its channel.
+ *		The worker claimed a request of backend procno on slotno (submitted
+ *		in worker epoch epoch): check that it may run, attach, start it.
+ *		A request that may not run (stale, connection gone, slot not held
+ *		by that backend) is answered with an error without touching any
+ *		connection.
  */
 void
-ConnAcceptRequest(int procno, int slotno)
+ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 {
-	WorkerConn *wc = &WorkerConns[slotno];
-	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	WorkerConn *wc;
+	SlotEntry  *slot;
+	MemoryContext old;
+	int			pool;
+	bool		ok;
+
+	if (slotno < 0 || slotno >= PoolShared->nslots || epoch != PoolShared->worker_epoch)
+	{
+		ChannelWorkerReject(procno, "pool worker restarted");
+		return;
+	}
+	wc = &WorkerConns[slotno];
+	slot = &PoolShared->slots[slotno];
+	pool = slot->pool;
+	ok = pool >= 0 && wc->procno < 0;
+	if (ok)
+	{
+		LWLockAcquire(PoolLock(pool), LW_SHARED);
+		ok = slot->pool == pool && slot->holder_procno == procno &&
+			slot->state == SLOT_BUSY;
+		LWLockRelease(PoolLock(pool));
+	}
+	if (!ok || wc->phase != CONN_READY)
+	{
+		ChannelWorkerReject(procno, "connection to the remote server was lost");
+		if (ok)
+			conn_settle(slotno);	/* BUSY and no connection: broken */
+		return;
+	}
 
 	/* the queue handles live until the request ends */
+	old = MemoryContextSwitchTo(TopMemoryContext);
 	ChannelWorkerAttach(procno, &wc->req, &wc->resp);
+	if (wc->out.data == NULL)
+	{
+		initStringInfo(&wc->out);
+		initStringInfo(&wc->final);
+	}
 	MemoryContextSwitchTo(old);
 	wc->procno = procno;
 	wc->sending = false;
 	wc->have_desc = false;
 	wc->failed = false;
+	wc->copy_out = false;
 	wc->status[0] = '\0';
-	if (wc->out.data == NULL)
-	{
-		old = MemoryContextSwitchTo(TopMemoryContext);
-		initStringInfo(&wc->out);
-		initStringInfo(&wc->final);
-		MemoryContextSwitchTo(old);
-	}
 	resetStringInfo(&wc->out);
 	resetStringInfo(&wc->final);
-	if (wc->phase != CONN_READY)
-	{
-		RemoteFailurePack(&wc->out, "08006",
-						  "connection to the remote server was lost", "");
-		wc->phase = wc->conn ? wc->phase : CONN_NONE;
-		conn_finish_step(slotno);
-		return;
-	}
 	wc->phase = CONN_REQUEST;
 	wc->phase_start = GetCurrentTimestamp();
 	conn_request_step(slotno);
@@ -248,9 +292,12 @@ ConnAcceptRequest(int procno, int slotno)
 static bool
 conn_cancel_requested(WorkerConn *wc)
 {
-	BackendEntry *be = &PoolShared->backends[wc->procno];
+	BackendEntry *be;
 	bool		cancel;
 
+	if (wc->procno < 0)
+		return true;
+	be = &PoolShared->backends[wc->procno];
 	SpinLockAcquire(&be->mutex);
 	cancel = be->chan_cancel;
 	SpinLockRelease(&be->mutex);
@@ -274,7 +321,7 @@ conn_request_step(int slotno)
 
 	if (res == SHM_MQ_WOULD_BLOCK && !conn_cancel_requested(wc))
 		return;
-	if (res != SHM_MQ_SUCCESS)
+	if (res != SHM_MQ_SUCCESS || conn_cancel_requested(wc))
 	{
 		conn_request_end(slotno);
 		return;
@@ -289,7 +336,16 @@ conn_request_step(int slotno)
 		int32		plen;
 		const char *p = MsgGetBytes(&r, &plen);
 
-		params[i] = p ? MemoryContextStrdup(wc->mcxt, pnstrdup(p, plen)) : NULL;
+		if (p == NULL)
+			params[i] = NULL;
+		else
+		{
+			char	   *copy = MemoryContextAlloc(wc->mcxt, plen + 1);
+
+			memcpy(copy, p, plen);
+			copy[plen] = '\0';
+			params[i] = copy;
+		}
 	}
 	if (nparams == 0)
 		ok = PQsendQuery(wc->conn, sql);
@@ -309,7 +365,6 @@ conn_request_step(int slotno)
 		}
 		RemoteFailurePack(&wc->final, "08000", "could not send query to remote server", msg);
 		wc->failed = true;
-		wc->phase = CONN_QUERY;
 		conn_finish_results(wc);
 		conn_finish_step(slotno);
 		return;
@@ -393,24 +448,87 @@ conn_handle_result(WorkerConn *wc, PGresult *res)
 		default:
 			if (!wc->failed)
 				RemoteFailurePack(&wc->final, "0A000",
-								  "pgpool_ext does not support COPY or replication commands", "");
+								  "unexpected result from the remote server", "");
 			wc->failed = true;
 			break;
 	}
 }
 
-/* All results are in: queue the final message after any rows. */
+/*
+ * All results are in: the final message (error, or command status) waits
+ * in wc->final until the rows before it are in the queue.
+ */
 static void
 conn_finish_results(WorkerConn *wc)
 {
-	if (wc->failed)
-		appendBinaryStringInfo(&wc->out, wc->final.data, wc->final.len);
-	else
+	if (!wc->failed)
 	{
-		appendStringInfoChar(&wc->out, MSG_COMMAND_DONE);
-		MsgPutString(&wc->out, wc->status);
+		resetStringInfo(&wc->final);
+		appendStringInfoChar(&wc->final, MSG_COMMAND_DONE);
+		MsgPutString(&wc->final, wc->status);
 	}
 	wc->phase = CONN_FINISH;
+}
+
+/*
+ * conn_next_result
+ *		The next result of the running command if it is there without
+ *		blocking.  COPY is refused with 0A000: data a COPY TO sends is
+ *		discarded, COPY FROM STDIN is ended with an error, and a COPY BOTH
+ *		connection is closed.
+ */
+static NextResult
+conn_next_result(int slotno, PGresult **res)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	for (;;)
+	{
+		ExecStatusType st;
+
+		if (wc->copy_out)
+		{
+			char	   *buf;
+			int			r = PQgetCopyData(wc->conn, &buf, 1);
+
+			if (r > 0)
+			{
+				PQfreemem(buf);
+				continue;
+			}
+			if (r == 0)
+				return NEXT_WAIT;
+			wc->copy_out = false;
+			if (r == -2)
+			{
+				conn_lost(slotno, conn_error(wc));
+				return NEXT_LOST;
+			}
+		}
+		if (PQisBusy(wc->conn))
+			return NEXT_WAIT;
+		*res = PQgetResult(wc->conn);
+		if (*res == NULL)
+			return NEXT_DONE;
+		st = PQresultStatus(*res);
+		if (st != PGRES_COPY_OUT && st != PGRES_COPY_IN && st != PGRES_COPY_BOTH)
+			return NEXT_RESULT;
+		PQclear(*res);
+		if (!wc->failed && wc->procno >= 0)
+			RemoteFailurePack(&wc->final, "0A000",
+							  "pgpool_ext does not support COPY", "");
+		wc->failed = true;
+		if (st == PGRES_COPY_OUT)
+			wc->copy_out = true;
+		else if (st == PGRES_COPY_IN &&
+				 PQputCopyEnd(wc->conn, "COPY is not supported by pgpool_ext") >= 0)
+			wc->want_write = PQflush(wc->conn) == 1;
+		else
+		{
+			conn_lost(slotno, "COPY is not supported by pgpool_ext");
+			return NEXT_LOST;
+		}
+	}
 }
 
 /*
@@ -457,11 +575,16 @@ conn_query_step(int slotno, bool readable)
 		return;
 	if (!conn_pump(slotno, readable))
 		return;
-	while (!PQisBusy(wc->conn))
+	for (;;)
 	{
-		PGresult   *res = PQgetResult(wc->conn);
+		PGresult   *res;
+		NextResult	next = conn_next_result(slotno, &res);
 
-		if (res == NULL)
+		if (next == NEXT_LOST)
+			return;
+		if (next == NEXT_WAIT)
+			break;
+		if (next == NEXT_DONE)
 		{
 			conn_finish_results(wc);
 			conn_finish_step(slotno);
@@ -482,14 +605,29 @@ conn_query_step(int slotno, bool readable)
 		(void) conn_send_out(wc);
 }
 
-/* CONN_FINISH: deliver the last messages, then end the request. */
+/*
+ * CONN_FINISH: deliver the rows still in the outbox (a message partly in
+ * the queue is completed first), then the final message, then end the
+ * request.
+ */
 static void
 conn_finish_step(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 
-	if (conn_cancel_requested(wc) || conn_send_out(wc))
-		conn_request_end(slotno);
+	if (!conn_cancel_requested(wc))
+	{
+		if (!conn_send_out(wc))
+			return;
+		if (wc->final.len > 0)
+		{
+			appendBinaryStringInfo(&wc->out, wc->final.data, wc->final.len);
+			resetStringInfo(&wc->final);
+			if (!conn_send_out(wc))
+				return;
+		}
+	}
+	conn_request_end(slotno);
 }
 
 /* The backend gave up: cancel the remote query and drain it. */
@@ -525,19 +663,17 @@ conn_cancel(int slotno)
 static void
 conn_drain_step(int slotno, bool readable)
 {
-	WorkerConn *wc = &WorkerConns[slotno];
-
 	if (!conn_pump(slotno, readable))
 		return;
-	while (!PQisBusy(wc->conn))
+	for (;;)
 	{
-		PGresult   *res = PQgetResult(wc->conn);
+		PGresult   *res;
+		NextResult	next = conn_next_result(slotno, &res);
 
-		if (res == NULL)
-		{
+		if (next == NEXT_DONE)
 			conn_request_end(slotno);
+		if (next != NEXT_RESULT)
 			return;
-		}
 		PQclear(res);
 	}
 }
@@ -560,8 +696,21 @@ conn_request_end(int slotno)
 	wc->resp = NULL;
 	wc->procno = -1;
 	wc->sending = false;
-	if (wc->conn != NULL)
-		wc->phase = CONN_READY;
+	wc->copy_out = false;
+	/* a huge row or request may have grown the buffers: give that back */
+	if (wc->out.maxlen > 4 * PGPOOL_BATCH_BYTES || wc->final.maxlen > 4 * PGPOOL_BATCH_BYTES)
+	{
+		pfree(wc->out.data);
+		pfree(wc->final.data);
+		wc->out.data = NULL;
+		wc->final.data = NULL;
+	}
+	else
+	{
+		resetStringInfo(&wc->out);
+		resetStringInfo(&wc->final);
+	}
+	wc->phase = wc->conn ? CONN_READY : CONN_NONE;
 	conn_settle(slotno);
 	if (procno >= 0)
 		ChannelWorkerDone(procno);
@@ -585,17 +734,18 @@ conn_lost(int slotno, const char *msg)
 	wc->conn = NULL;
 	if (wc->procno >= 0 && (wc->phase == CONN_QUERY || wc->phase == CONN_REQUEST))
 	{
+		/* rows already in the outbox go first, then this error */
 		resetStringInfo(&wc->final);
 		RemoteFailurePack(&wc->final, "08006",
 						  psprintf("connection to the remote server of pool \"%s\" was lost",
 								   pool->name), msg);
 		wc->failed = true;
-		wc->phase = CONN_NONE;
-		conn_finish_results(wc);
+		wc->phase = CONN_FINISH;
 		conn_finish_step(slotno);
-		wc->phase = wc->procno >= 0 ? CONN_FINISH : CONN_NONE;
 		return;
 	}
+	if (wc->procno >= 0 && wc->phase == CONN_FINISH)
+		return;					/* the results are complete: deliver them */
 	wc->phase = CONN_NONE;
 	if (wc->procno >= 0)
 		conn_request_end(slotno);
@@ -691,11 +841,14 @@ conn_reset_step(int slotno, bool readable)
 	{
 		if (!conn_pump(slotno, readable))
 			return;
-		while (!PQisBusy(wc->conn))
+		for (;;)
 		{
-			PGresult   *res = PQgetResult(wc->conn);
+			PGresult   *res;
+			NextResult	next = conn_next_result(slotno, &res);
 
-			if (res == NULL)
+			if (next == NEXT_LOST || next == NEXT_WAIT)
+				return;
+			if (next == NEXT_DONE)
 				break;
 			if (PQresultStatus(res) == PGRES_FATAL_ERROR)
 			{
@@ -712,8 +865,6 @@ conn_reset_step(int slotno, bool readable)
 			}
 			PQclear(res);
 		}
-		if (PQisBusy(wc->conn))
-			return;
 	}
 
 	LWLockAcquire(&pool->lock, LW_SHARED);
@@ -838,7 +989,8 @@ ConnCloseSlot(int slotno, const char *why)
 
 	if (wc->procno >= 0)
 	{
-		conn_lost(slotno, why);
+		if (wc->conn)
+			conn_lost(slotno, why);
 		return;
 	}
 	if (wc->conn)

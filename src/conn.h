@@ -47,6 +47,7 @@ typedef struct WorkerConn
 	bool		sending;		/* out is partly in the queue: resend it */
 	bool		have_desc;		/* a row description was sent for this set */
 	bool		failed;			/* an error message is the final one */
+	bool		copy_out;		/* discarding the data of a refused COPY TO */
 	char		status[64];		/* last command status */
 	StringInfoData out;			/* messages not yet in the queue */
 	StringInfoData final;		/* error message, if any */
@@ -58,7 +59,7 @@ extern WorkerConn *WorkerConns;
 
 extern void ConnInitAll(void);
 extern bool ConnStartConnect(int pool, int partition);
-extern void ConnAcceptRequest(int procno, int slotno);
+extern void ConnAcceptRequest(int procno, int slotno, uint32 epoch);
 extern void ConnStep(int slotno, uint32 events);
 extern void ConnStartReset(int slotno);
 extern void ConnFailConnect(int slotno, const char *why);

@@ -215,6 +215,10 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	HandleInitBackend();
 	PoolLookupForUse(pool_name, &ref);
 	part_idx = PoolGetPartition(ref.index, partition ? partition : "", true);
+	if (part_idx == -2)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
+				 errmsg("pool \"%s\" does not exist", pool_name)));
 	if (part_idx < 0)
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_LIMIT),
@@ -569,6 +573,12 @@ HandleXactCallback(XactEvent event, void *arg)
 		return;
 	switch (event)
 	{
+		case XACT_EVENT_PRE_PREPARE:
+			if (config_changed_in_xact)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot PREPARE a transaction that has changed pgpool_ext pool definitions")));
+			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 			if (config_changed_in_xact)

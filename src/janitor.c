@@ -13,7 +13,8 @@
  * idle connections in another, it closes one of those to make room.  Every
  * maintenance_interval it also closes connections idle for longer than
  * idle_timeout (down to min_size) or opened with an older definition, and
- * gives up on connects older than connect_timeout.  Dropped pools are
+ * gives up on connects, cancels and resets that take longer than
+ * connect_timeout.  Dropped pools are
  * emptied and their entries freed once nothing refers to them.
  *
  * Locking: decisions are taken under the pool lock; the resulting connects
@@ -105,7 +106,8 @@ janitor_connect_timeouts(TimestampTz now, int *connecting)
 		WorkerConn *wc = &WorkerConns[i];
 		int			limit;
 
-		if (wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN)
+		if (wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN &&
+			wc->phase != CONN_RESET)
 			continue;
 		limit = PoolShared->pools[wc->pool].def.connect_timeout_ms;
 		if (limit > 0 && TimestampDifferenceExceeds(wc->phase_start, now, limit))
@@ -113,7 +115,9 @@ janitor_connect_timeouts(TimestampTz now, int *connecting)
 			if (wc->phase == CONN_CONNECTING)
 				ConnFailConnect(i, "timeout expired");
 			else
-				ConnCloseSlot(i, "remote server did not answer the cancel request");
+				ConnCloseSlot(i, wc->phase == CONN_RESET ?
+							  "remote server did not complete the reset in time" :
+							  "remote server did not answer the cancel request");
 			continue;
 		}
 		if (wc->phase == CONN_CONNECTING)

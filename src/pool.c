@@ -85,7 +85,8 @@ pool_lookup_partition(int pool, const char *key)
 /*
  * PoolGetPartition
  *		Index of the partition of pool for key, made on first use when
- *		create is true; -1 if absent (or, with create, if the table is full).
+ *		create is true; -1 if absent (or, with create, if the table is full),
+ *		-2 if the pool was dropped meanwhile.
  *
  * Takes the global lock itself; the caller must hold no pgpool_ext lock.
  */
@@ -101,7 +102,10 @@ PoolGetPartition(int pool, const char *key, bool create)
 		return idx;
 
 	LWLockAcquire(&PoolShared->lock, LW_EXCLUSIVE);
-	idx = PoolCreatePartitionLocked(pool, key);
+	if (PoolShared->pools[pool].in_use && !PoolShared->pools[pool].dropping)
+		idx = PoolCreatePartitionLocked(pool, key);
+	else
+		idx = -2;
 	LWLockRelease(&PoolShared->lock);
 	return idx;
 }

@@ -10,9 +10,10 @@
  * postgres_fdw does.  Failures of the worker itself (connection lost,
  * pool dropped) travel the same way with our own SQLSTATE.
  *
- * Passwords: PoolMaskConninfo rebuilds a conninfo with the password
- * replaced by ********; PoolScrubSecret blanks any occurrence of the
- * password inside a libpq message before it is stored or logged.
+ * Passwords: PoolMaskConninfo rebuilds a conninfo with every secret option
+ * (password, sslpassword: libpq marks them with dispchar "*") replaced by
+ * ********; PoolScrubSecret blanks any occurrence of those secrets inside a
+ * libpq message before it is stored or logged.
  *
  * src/remote_error.c
  *
@@ -27,21 +28,11 @@
 
 #define PGPOOL_MASK "********"
 
-/* Password of a conninfo, palloc'd, or NULL. */
-static char *
-conninfo_password(const char *conninfo)
+/* Is this libpq option a secret (password, sslpassword, ...)? */
+static bool
+option_is_secret(const PQconninfoOption *o)
 {
-	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
-	PQconninfoOption *o;
-	char	   *pw = NULL;
-
-	if (opts == NULL)
-		return NULL;
-	for (o = opts; o->keyword != NULL; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0])
-			pw = pstrdup(o->val);
-	PQconninfoFree(opts);
-	return pw;
+	return o->dispchar != NULL && o->dispchar[0] == '*';
 }
 
 /*
@@ -65,7 +56,7 @@ PoolMaskConninfo(const char *conninfo)
 
 		if (o->val == NULL || o->val[0] == '\0')
 			continue;
-		v = strcmp(o->keyword, "password") == 0 ? PGPOOL_MASK : o->val;
+		v = option_is_secret(o) ? PGPOOL_MASK : o->val;
 		if (buf.len > 0)
 			appendStringInfoChar(&buf, ' ');
 		appendStringInfo(&buf, "%s=", o->keyword);
@@ -89,21 +80,28 @@ PoolMaskConninfo(const char *conninfo)
 
 /*
  * PoolScrubSecret
- *		Overwrite in place every occurrence of conninfo's password in msg.
+ *		Overwrite in place every occurrence of conninfo's secrets (password,
+ *		sslpassword) in msg.
  */
 void
 PoolScrubSecret(char *msg, const char *conninfo)
 {
-	char	   *pw = conninfo ? conninfo_password(conninfo) : NULL;
-	char	   *p;
-	size_t		n;
+	PQconninfoOption *opts;
+	PQconninfoOption *o;
 
-	if (pw == NULL || msg == NULL)
+	if (msg == NULL || conninfo == NULL ||
+		(opts = PQconninfoParse(conninfo, NULL)) == NULL)
 		return;
-	n = strlen(pw);
-	while ((p = strstr(msg, pw)) != NULL)
-		memset(p, '*', n);
-	pfree(pw);
+	for (o = opts; o->keyword != NULL; o++)
+	{
+		char	   *p;
+
+		if (!option_is_secret(o) || o->val == NULL || o->val[0] == '\0')
+			continue;
+		while ((p = strstr(msg, o->val)) != NULL)
+			memset(p, '*', strlen(o->val));
+	}
+	PQconninfoFree(opts);
 }
 
 /* Append one field, scrubbed. */

@@ -24,6 +24,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
@@ -163,12 +164,20 @@ option_input(const char *option, const char *value, Oid func)
 {
 	Datum		d = 0;
 
+	MemoryContext cxt = CurrentMemoryContext;
+
 	PG_TRY();
 	{
 		d = OidInputFunctionCall(func, (char *) value, InvalidOid, -1);
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
 		FlushErrorState();
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
@@ -611,6 +620,7 @@ static void
 change_usage(FunctionCallInfo fcinfo, bool grant)
 {
 	char	   *name;
+	char	   *role;
 	Oid			types[2] = {TEXTOID, OIDOID};
 	Datum		values[2];
 
@@ -620,8 +630,11 @@ change_usage(FunctionCallInfo fcinfo, bool grant)
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
 				 errmsg("role must not be null")));
+	role = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	values[0] = CStringGetTextDatum(name);
-	values[1] = PG_GETARG_DATUM(1);
+	/* PUBLIC is stored as role 0 */
+	values[1] = ObjectIdGetDatum(pg_strcasecmp(role, "public") == 0 ? InvalidOid :
+								 get_role_oid(role, false));
 	if (spi_exec("SELECT 1 FROM pgpool_ext.pool_definition WHERE pool_name = $1",
 				 1, types, values, NULL) == 0)
 		ereport(ERROR,

@@ -52,10 +52,12 @@ static void take_snapshot(ViewSnapshot *snap);
 static void
 take_snapshot(ViewSnapshot *snap)
 {
-	int			npools = PoolShared->npools;
+	int			npools;
 	int			i;
+	int			p;
 
 	PoolCheckPreloaded();
+	npools = PoolShared->npools;
 	PoolWaitConfigLoaded(false);
 	snap->pools = palloc(sizeof(PoolEntry) * npools);
 	snap->parts = palloc(sizeof(PartitionEntry) * PoolShared->npartitions);
@@ -63,27 +65,39 @@ take_snapshot(ViewSnapshot *snap)
 	snap->waiters = palloc(sizeof(BackendEntry) * PoolShared->nbackends);
 	snap->waiter_pos = palloc(sizeof(int) * PoolShared->nbackends);
 	snap->nwaiters = 0;
+	for (i = 0; i < PoolShared->nslots; i++)
+		snap->slots[i].pool = -1;
 
+	/*
+	 * Membership cannot change under the global lock; each pool's run-time
+	 * state is copied under its own lock, one pool at a time.
+	 */
 	LWLockAcquire(&PoolShared->lock, LW_SHARED);
-	for (i = 0; i < npools; i++)
-		LWLockAcquire(PoolLock(i), LW_SHARED);
-	memcpy(snap->pools, PoolShared->pools, sizeof(PoolEntry) * npools);
 	memcpy(snap->parts, PoolShared->partitions,
 		   sizeof(PartitionEntry) * PoolShared->npartitions);
-	memcpy(snap->slots, PoolShared->slots, sizeof(SlotEntry) * PoolShared->nslots);
-	for (i = 0; i < PoolShared->nbackends; i++)
+	for (p = 0; p < npools; p++)
 	{
-		BackendEntry *be = &PoolShared->backends[i];
+		LWLockAcquire(PoolLock(p), LW_SHARED);
+		snap->pools[p] = PoolShared->pools[p];
+		for (i = 0; i < PoolShared->npartitions; i++)
+			if (PoolShared->partitions[i].pool == p)
+				snap->parts[i] = PoolShared->partitions[i];
+		for (i = 0; i < PoolShared->nslots; i++)
+			if (PoolShared->slots[i].pool == p)
+				snap->slots[i] = PoolShared->slots[i];
+		for (i = 0; i < PoolShared->nbackends; i++)
+		{
+			BackendEntry *be = &PoolShared->backends[i];
 
-		if (!be->waiting)
-			continue;
-		snap->waiters[snap->nwaiters] = *be;
-		snap->waiter_pos[snap->nwaiters] =
-			WaitqPosition(&PoolShared->partitions[be->wait_partition], be);
-		snap->nwaiters++;
+			if (!be->waiting || be->wait_pool != p)
+				continue;
+			snap->waiters[snap->nwaiters] = *be;
+			snap->waiter_pos[snap->nwaiters] =
+				WaitqPosition(&PoolShared->partitions[be->wait_partition], be);
+			snap->nwaiters++;
+		}
+		LWLockRelease(PoolLock(p));
 	}
-	for (i = npools - 1; i >= 0; i--)
-		LWLockRelease(PoolLock(i));
 	LWLockRelease(&PoolShared->lock);
 }
 

@@ -219,17 +219,14 @@ worker_accept_requests(void)
 
 	for (i = 0; i < PoolShared->nbackends; i++)
 	{
-		BackendEntry *be = &PoolShared->backends[i];
-		int			slotno = -1;
+		int			slotno;
+		uint32		epoch;
 
-		if (be->chan_state != CHAN_SUBMITTED)
+		/* unlocked peek; the claim rechecks under the spinlock */
+		if (PoolShared->backends[i].chan_state != CHAN_SUBMITTED)
 			continue;
-		SpinLockAcquire(&be->mutex);
-		if (be->chan_state == CHAN_SUBMITTED)
-			slotno = be->chan_slot;
-		SpinLockRelease(&be->mutex);
-		if (slotno >= 0 && slotno < PoolShared->nslots)
-			ConnAcceptRequest(i, slotno);
+		if (ChannelWorkerClaim(i, &slotno, &epoch))
+			ConnAcceptRequest(i, slotno, epoch);
 	}
 }
 

@@ -55,6 +55,7 @@ static void conn_cancel(int slotno);
 static void conn_request_end(int slotno);
 static void conn_lost(int slotno, const char *msg);
 static void conn_settle(int slotno);
+static void conn_mark_not_busy(int slotno);
 static bool conn_cancel_requested(WorkerConn *wc);
 static bool conn_pump(int slotno, bool readable);
 static void conn_notice_receiver(void *arg, const PGresult *res);
@@ -621,6 +622,8 @@ conn_finish_step(int slotno)
 			return;
 		if (wc->final.len > 0)
 		{
+			/* nothing is in flight any more: views must not say busy */
+			conn_mark_not_busy(slotno);
 			appendBinaryStringInfo(&wc->out, wc->final.data, wc->final.len);
 			resetStringInfo(&wc->final);
 			if (!conn_send_out(wc))
@@ -753,6 +756,21 @@ conn_lost(int slotno, const char *msg)
 		conn_settle(slotno);
 }
 
+/* The remote part of a request is over: BUSY becomes ACQUIRED. */
+static void
+conn_mark_not_busy(int slotno)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	int			pool = slot->pool;
+
+	if (pool < 0 || WorkerConns[slotno].conn == NULL)
+		return;
+	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+	if (slot->pool == pool && slot->state == SLOT_BUSY)
+		PoolSetSlotState(slotno, SLOT_ACQUIRED);
+	LWLockRelease(PoolLock(pool));
+}
+
 /*
  * conn_settle
  *		The worker has nothing in flight on slotno: decide what becomes of
@@ -836,6 +854,7 @@ conn_reset_step(int slotno, bool readable)
 	SlotEntry  *slot = &PoolShared->slots[slotno];
 	char		reset_query[PGPOOL_RESET_LEN];
 	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+	bool		closing;
 
 	if (wc->reset_step >= 0)
 	{
@@ -891,8 +910,15 @@ conn_reset_step(int slotno, bool readable)
 		LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
 		if (slot->state == SLOT_RESETTING)
 			PoolHandOver(slotno);
+		closing = slot->state == SLOT_CLOSING;
 		LWLockRelease(&pool->lock);
-		conn_settle(slotno);
+
+		/*
+		 * Settle only a slot to close: one handed over belongs to its new
+		 * holder, who may already have made it BUSY.
+		 */
+		if (closing)
+			conn_settle(slotno);
 		return;
 	}
 	if (!PQsendQuery(wc->conn, wc->reset_step == 0 ? "ROLLBACK" : reset_query))

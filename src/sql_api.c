@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
@@ -316,10 +317,24 @@ validate_options(PoolOptions *o)
 	if (opts == NULL)
 	{
 		char	   *msg = pstrdup(err ? err : "out of memory");
+		int			n = strlen(msg);
 
 		if (err)
 			PQfreemem(err);
-		PoolScrubSecret(msg, o->conninfo);
+		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+			msg[--n] = '\0';
+		/*
+		 * An unparsable string may hold a password that libpq quotes pieces
+		 * of ('missing "=" after "..."'); messages that quote no value are
+		 * safe to show.
+		 */
+		if (strcasestr(o->conninfo, "password") != NULL &&
+			strncmp(msg, "invalid connection option", 25) != 0 &&
+			strncmp(msg, "unterminated quoted string", 26) != 0)
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+					 errmsg("invalid value for pool option \"conninfo\""),
+					 errdetail("The connection string could not be parsed; libpq's message is not shown because the string contains a password.")));
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
 				 errmsg("invalid value for pool option \"conninfo\""),
@@ -360,18 +375,42 @@ validate_options(PoolOptions *o)
 				 errdetail("Non-superusers must provide a password in the connection string.")));
 }
 
-/* Run a definition-table statement through SPI with text arguments. */
+/*
+ * The definition tables are not readable by ordinary roles; a role granted
+ * EXECUTE on the defining functions reaches them through these functions
+ * only.  So SPI runs as the bootstrap superuser; the caller's privileges
+ * were checked before.  On error, transaction abort restores the user.
+ */
+static void
+spi_begin(Oid *save_user, int *save_sec)
+{
+	GetUserIdAndSecContext(save_user, save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SPI_connect();
+}
+
+static void
+spi_end(Oid save_user, int save_sec)
+{
+	SPI_finish();
+	SetUserIdAndSecContext(save_user, save_sec);
+}
+
+/* Run a definition-table statement; returns the rows processed. */
 static int
 spi_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 {
 	int			rc;
+	Oid			save_user;
+	int			save_sec;
 
-	SPI_connect();
+	spi_begin(&save_user, &save_sec);
 	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "pgpool_ext: SPI failed: %s", SPI_result_code_string(rc));
 	rc = (int) SPI_processed;
-	SPI_finish();
+	spi_end(save_user, save_sec);
 	return rc;
 }
 
@@ -382,10 +421,10 @@ spi_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *null
 static void
 store_definition(const char *name, PoolOptions *o, bool create)
 {
-	Oid			types[9] = {TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID,
-	INTERVALOID, INTERVALOID, TEXTOID, BOOLOID};
-	Datum		values[9];
-	char		nulls[9];
+	Oid			types[10] = {TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID,
+	INTERVALOID, INTERVALOID, TEXTOID, BOOLOID, OIDOID};
+	Datum		values[10];
+	char		nulls[10];
 	int			i;
 
 	values[0] = CStringGetTextDatum(name);
@@ -397,7 +436,8 @@ store_definition(const char *name, PoolOptions *o, bool create)
 	values[6] = IntervalPGetDatum(o->connect_timeout);
 	values[7] = CStringGetTextDatum(o->reset_query);
 	values[8] = BoolGetDatum(*o->password_required);
-	for (i = 0; i < 9; i++)
+	values[9] = ObjectIdGetDatum(GetUserId());
+	for (i = 0; i < 10; i++)
 		nulls[i] = ' ';
 	if (o->initial_size == NULL)
 		nulls[4] = 'n';
@@ -406,8 +446,8 @@ store_definition(const char *name, PoolOptions *o, bool create)
 		spi_exec("INSERT INTO pgpool_ext.pool_definition (pool_name, conninfo, min_size, "
 				 "max_size, initial_size, idle_timeout, connect_timeout, reset_query, "
 				 "password_required, owner) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, current_user::regrole)",
-				 9, types, values, nulls);
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::regrole)",
+				 10, types, values, nulls);
 	else
 		spi_exec("UPDATE pgpool_ext.pool_definition SET conninfo = $2, min_size = $3, "
 				 "max_size = $4, initial_size = $5, idle_timeout = $6, "
@@ -426,16 +466,18 @@ load_definition(const char *name, PoolOptions *o)
 	TupleDesc	desc;
 	bool		isnull;
 	MemoryContext outer = CurrentMemoryContext;
+	Oid			save_user;
+	int			save_sec;
 
 	memset(o, 0, sizeof(PoolOptions));
-	SPI_connect();
+	spi_begin(&save_user, &save_sec);
 	SPI_execute_with_args("SELECT conninfo, min_size, max_size, initial_size, idle_timeout, "
 						  "connect_timeout, reset_query, password_required "
 						  "FROM pgpool_ext.pool_definition WHERE pool_name = $1 FOR UPDATE",
 						  1, types, values, NULL, false, 1);
 	if (SPI_processed == 0)
 	{
-		SPI_finish();
+		spi_end(save_user, save_sec);
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
 				 errmsg("pool \"%s\" does not exist", name)));
@@ -464,7 +506,7 @@ load_definition(const char *name, PoolOptions *o)
 		*o->password_required = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
 		MemoryContextSwitchTo(spi);
 	}
-	SPI_finish();
+	spi_end(save_user, save_sec);
 }
 
 /* Fill options not given with the defaults of a new pool. */

@@ -59,6 +59,7 @@ static void conn_mark_not_busy(int slotno);
 static bool conn_cancel_requested(WorkerConn *wc);
 static bool conn_pump(int slotno, bool readable);
 static void conn_notice_receiver(void *arg, const PGresult *res);
+static void conn_close_libpq(WorkerConn *wc);
 
 typedef enum NextResult
 {
@@ -91,6 +92,33 @@ ConnInitAll(void)
 		wc->out.data = NULL;
 		wc->final.data = NULL;
 	}
+}
+
+/*
+ * conn_close_libpq
+ *		Close a connection.  A query still running on it is cancelled first:
+ *		a remote backend busy executing would not notice the closed socket
+ *		and run on.
+ */
+static void
+conn_close_libpq(WorkerConn *wc)
+{
+	if (wc->conn == NULL)
+		return;
+	if (PQstatus(wc->conn) == CONNECTION_OK &&
+		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
+	{
+		PGcancel   *cancel = PQgetCancel(wc->conn);
+		char		errbuf[256];
+
+		if (cancel != NULL)
+		{
+			(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+			PQfreeCancel(cancel);
+		}
+	}
+	PQfinish(wc->conn);
+	wc->conn = NULL;
 }
 
 /* Remote notices and warnings are not for the worker's stderr: drop them. */
@@ -218,9 +246,7 @@ conn_connect_failed(int slotno, const char *why)
 	ereport(LOG,
 			(errmsg("pgpool_ext: could not connect for pool \"%s\"", pool->name),
 			 errdetail_internal("%s", msg)));
-	if (wc->conn)
-		PQfinish(wc->conn);
-	wc->conn = NULL;
+	conn_close_libpq(wc);
 	wc->phase = CONN_NONE;
 	PoolFreeSlot(slotno);
 	pfree(msg);
@@ -732,9 +758,7 @@ conn_lost(int slotno, const char *msg)
 	ereport(LOG,
 			(errmsg("pgpool_ext: connection %d of pool \"%s\" was lost", slotno, pool->name),
 			 errdetail_internal("%s", msg)));
-	if (wc->conn)
-		PQfinish(wc->conn);
-	wc->conn = NULL;
+	conn_close_libpq(wc);
 	if (wc->procno >= 0 && (wc->phase == CONN_QUERY || wc->phase == CONN_REQUEST))
 	{
 		/* rows already in the outbox go first, then this error */
@@ -818,9 +842,7 @@ conn_settle(int slotno)
 	LWLockRelease(PoolLock(pool));
 	if (free_it)
 	{
-		if (wc->conn)
-			PQfinish(wc->conn);
-		wc->conn = NULL;
+		conn_close_libpq(wc);
 		wc->phase = CONN_NONE;
 		PoolFreeSlot(slotno);
 	}
@@ -876,8 +898,7 @@ conn_reset_step(int slotno, bool readable)
 								slotno, pool->name),
 						 errdetail_internal("%s", PQresultErrorMessage(res))));
 				PQclear(res);
-				PQfinish(wc->conn);
-				wc->conn = NULL;
+				conn_close_libpq(wc);
 				wc->phase = CONN_NONE;
 				conn_settle(slotno);
 				return;
@@ -898,8 +919,7 @@ conn_reset_step(int slotno, bool readable)
 	{
 		if (PQtransactionStatus(wc->conn) != PQTRANS_IDLE)
 		{
-			PQfinish(wc->conn);
-			wc->conn = NULL;
+			conn_close_libpq(wc);
 		}
 		wc->phase = wc->conn ? CONN_READY : CONN_NONE;
 		if (wc->conn == NULL)
@@ -1019,9 +1039,7 @@ ConnCloseSlot(int slotno, const char *why)
 			conn_lost(slotno, why);
 		return;
 	}
-	if (wc->conn)
-		PQfinish(wc->conn);
-	wc->conn = NULL;
+	conn_close_libpq(wc);
 	wc->phase = CONN_NONE;
 	conn_settle(slotno);
 }
@@ -1041,7 +1059,6 @@ ConnCloseAll(void)
 	for (i = 0; i < PoolShared->nslots; i++)
 	{
 		if (WorkerConns[i].conn)
-			PQfinish(WorkerConns[i].conn);
-		WorkerConns[i].conn = NULL;
+			conn_close_libpq(&WorkerConns[i]);
 	}
 }

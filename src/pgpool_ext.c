@@ -4,9 +4,8 @@
  *	  Module load: configuration parameters, shared memory, pool worker.
  *
  * pgpool_ext must be in shared_preload_libraries: its shared memory and
- * its background worker exist only then.  Loaded any other way it defines
- * its parameters and nothing else, and every SQL function refuses to run
- * (SQLSTATE 55000).
+ * its background worker exist only then.  Loaded any other way it does
+ * nothing at all, and every SQL function refuses to run (SQLSTATE 55000).
  *
  * src/pgpool_ext.c
  *
@@ -59,9 +58,14 @@ pgpool_shmem_startup(void)
 void
 _PG_init(void)
 {
-	PoolDefineGucs();
+	/*
+	 * Loaded later (by CREATE EXTENSION or a function call) there is no
+	 * shared memory to size and PGC_POSTMASTER parameters cannot be defined
+	 * any more: do nothing, and let every function report 55000.
+	 */
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+	PoolDefineGucs();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = pgpool_shmem_request;

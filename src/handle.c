@@ -258,6 +258,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 		pool->waits++;
 		waiting_on_pool = true;
 		LWLockRelease(&pool->lock);
+		pg_atomic_write_u32(&PoolShared->janitor_wanted, 1);
 		PoolWakeWorker();
 
 		PG_TRY();

@@ -4,8 +4,10 @@
  *	  Periodic maintenance of the pools: sizes, idle timeouts, connect
  *	  timeouts, recycling and dropping.
  *
- * Time-based and demand-based policy lives here and only here.  Each turn
- * of the worker loop the janitor looks at every pool: it opens connections
+ * Time-based and demand-based policy lives here and only here.  When
+ * something changed (a backend queued, a connection went away, definitions
+ * were loaded), while work is pending, and every maintenance_interval, the
+ * janitor looks at every pool: it opens connections
  * toward min_size (initial_size once, at creation) and for partitions whose
  * waiters outnumber the connections on their way (connecting or being
  * reset), within max_size, pgpool_ext.max_concurrent_connects and the
@@ -71,10 +73,21 @@ JanitorTimeout(void)
 void
 JanitorRun(void)
 {
-	TimestampTz now = GetCurrentTimestamp();
-	bool		sweep = now >= next_sweep;
+	TimestampTz now;
+	bool		sweep;
+	bool		wanted = pg_atomic_exchange_u32(&PoolShared->janitor_wanted, 0) != 0;
 	int			connecting = 0;
 	int			p;
+
+	/*
+	 * Most turns of the loop serve a query: skip the pass unless something
+	 * changed (a waiter queued, a connection went away, definitions were
+	 * loaded), work is pending (connects, unmet demand), or the sweep is due.
+	 */
+	now = GetCurrentTimestamp();
+	sweep = now >= next_sweep;
+	if (!wanted && !busy && !sweep)
+		return;
 
 	if (initial_pending == NULL)
 		JanitorSetInitial(0, 0);

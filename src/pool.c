@@ -308,8 +308,11 @@ PoolFreeSlot(int slotno)
 	slot->holder_pid = 0;
 	slot->pool = -1;
 	slot->partition = -1;
+	slot->remote_pid = 0;
 	LWLockRelease(PoolLock(pool));
 	LWLockRelease(&PoolShared->lock);
+	/* the pool may be below its minimum, or have waiters: look */
+	pg_atomic_write_u32(&PoolShared->janitor_wanted, 1);
 }
 
 /*

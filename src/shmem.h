@@ -231,6 +231,8 @@ typedef struct PoolSharedState
 	bool		config_ready;	/* [W] worker loaded definitions once */
 	ConditionVariable config_cv;	/* broadcast after each load */
 
+	pg_atomic_uint32 janitor_wanted;	/* [BW] something changed: look now */
+
 	int			npools;
 	int			npartitions;
 	int			nslots;

@@ -365,6 +365,7 @@ worker_load_config(void)
 	PG_END_TRY();
 	pgstat_report_activity(STATE_IDLE, NULL);
 
+	pg_atomic_write_u32(&PoolShared->janitor_wanted, 1);
 	pg_atomic_write_u64(&PoolShared->config_loaded, target);
 	PoolShared->config_ready = true;
 	ConditionVariableBroadcast(&PoolShared->config_cv);

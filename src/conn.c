@@ -669,7 +669,13 @@ conn_cancel(int slotno)
 
 	resetStringInfo(&wc->out);
 	wc->sending = false;
-	if (wc->phase == CONN_QUERY && PQisBusy(wc->conn) &&
+	/*
+	 * PQisBusy is no test here: with rows waiting in libpq's buffer (the
+	 * backend's queue was full) it says "not busy" while the remote still
+	 * runs the query.
+	 */
+	if (wc->phase == CONN_QUERY &&
+		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE &&
 		(cancel = PQgetCancel(wc->conn)) != NULL)
 	{
 		if (!PQcancel(cancel, errbuf, sizeof(errbuf)))

@@ -426,6 +426,23 @@ ChannelWorkerAttach(int procno, shm_mq_handle **req, shm_mq_handle **resp)
 }
 
 /*
+ * ChannelWorkerFail
+ *		Worker: a claimed request was made for a previous worker; mark the
+ *		channel failed (the backend raises 08006) without touching its
+ *		queues, which name the old worker's process.
+ */
+void
+ChannelWorkerFail(int procno)
+{
+	BackendEntry *be = &PoolShared->backends[procno];
+
+	SpinLockAcquire(&be->mutex);
+	be->chan_state = CHAN_FAILED;
+	SpinLockRelease(&be->mutex);
+	SetLatch(&GetPGProcByNumber(procno)->procLatch);
+}
+
+/*
  * ChannelWorkerReject
  *		Worker: answer a claimed request with 08006 without running it.
  */

@@ -54,6 +54,7 @@ extern bool ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch);
 extern void ChannelWorkerAttach(int procno, shm_mq_handle **req,
 								shm_mq_handle **resp);
 extern void ChannelWorkerReject(int procno, const char *message);
+extern void ChannelWorkerFail(int procno);
 extern void ChannelWorkerDone(int procno);
 extern void ChannelFailAll(void);
 

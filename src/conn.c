@@ -60,6 +60,7 @@ static bool conn_cancel_requested(WorkerConn *wc);
 static bool conn_pump(int slotno, bool readable);
 static void conn_notice_receiver(void *arg, const PGresult *res);
 static void conn_close_libpq(WorkerConn *wc);
+static void conn_drop_notifies(WorkerConn *wc);
 
 typedef enum NextResult
 {
@@ -96,16 +97,17 @@ ConnInitAll(void)
 
 /*
  * conn_close_libpq
- *		Close a connection.  A query still running on it is cancelled first:
- *		a remote backend busy executing would not notice the closed socket
- *		and run on.
+ *		Close a connection.  A query still running on it is cancelled first
+ *		(unless a cancel was already sent: PQcancel blocks, and a remote that
+ *		did not answer the first would stall the worker twice): a remote
+ *		backend busy executing would not notice the closed socket.
  */
 static void
 conn_close_libpq(WorkerConn *wc)
 {
 	if (wc->conn == NULL)
 		return;
-	if (PQstatus(wc->conn) == CONNECTION_OK &&
+	if (!wc->cancel_sent && PQstatus(wc->conn) == CONNECTION_OK &&
 		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
 	{
 		PGcancel   *cancel = PQgetCancel(wc->conn);
@@ -119,6 +121,23 @@ conn_close_libpq(WorkerConn *wc)
 	}
 	PQfinish(wc->conn);
 	wc->conn = NULL;
+	wc->cancel_sent = false;
+}
+
+/*
+ * NOTIFY messages of a LISTEN left on the connection are nobody's: parse and
+ * free them so they do not pile up in the worker.
+ */
+static void
+conn_drop_notifies(WorkerConn *wc)
+{
+	PGnotify   *n;
+
+	if (wc->conn == NULL)
+		return;
+	(void) PQisBusy(wc->conn);
+	while ((n = PQnotifies(wc->conn)) != NULL)
+		PQfreemem(n);
 }
 
 /* Remote notices and warnings are not for the worker's stderr: drop them. */
@@ -238,10 +257,18 @@ conn_connect_failed(int slotno, const char *why)
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
 	pool->connect_failures++;
 	strlcpy(pool->last_error, msg, PGPOOL_ERROR_LEN);
-	pool->backoff_ms = pool->backoff_ms == 0 ? 100 :
-		Min(pool->backoff_ms * 2, pgpool_connect_retry_max);
-	pool->next_connect_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														pool->backoff_ms);
+
+	/*
+	 * Back off once per round: attempts started together (before the
+	 * current backoff deadline) fail together and count as one.
+	 */
+	if (wc->phase_start >= pool->next_connect_at)
+	{
+		pool->backoff_ms = pool->backoff_ms == 0 ? 100 :
+			Min(pool->backoff_ms * 2, pgpool_connect_retry_max);
+		pool->next_connect_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+															pool->backoff_ms);
+	}
 	LWLockRelease(&pool->lock);
 	ereport(LOG,
 			(errmsg("pgpool_ext: could not connect for pool \"%s\"", pool->name),
@@ -269,9 +296,15 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 	int			pool;
 	bool		ok;
 
-	if (slotno < 0 || slotno >= PoolShared->nslots || epoch != PoolShared->worker_epoch)
+	if (epoch != PoolShared->worker_epoch)
 	{
-		ChannelWorkerReject(procno, "pool worker restarted");
+		/* made for a previous worker: its queues name that process */
+		ChannelWorkerFail(procno);
+		return;
+	}
+	if (slotno < 0 || slotno >= PoolShared->nslots)
+	{
+		ChannelWorkerReject(procno, "invalid request");
 		return;
 	}
 	wc = &WorkerConns[slotno];
@@ -304,6 +337,7 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 	MemoryContextSwitchTo(old);
 	wc->procno = procno;
 	wc->sending = false;
+	wc->cancel_sent = false;
 	wc->have_desc = false;
 	wc->failed = false;
 	wc->copy_out = false;
@@ -678,6 +712,7 @@ conn_cancel(int slotno)
 		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE &&
 		(cancel = PQgetCancel(wc->conn)) != NULL)
 	{
+		wc->cancel_sent = true;
 		if (!PQcancel(cancel, errbuf, sizeof(errbuf)))
 			ereport(LOG,
 					(errmsg("pgpool_ext: could not send cancel request to the remote server"),
@@ -746,6 +781,7 @@ conn_request_end(int slotno)
 		resetStringInfo(&wc->final);
 	}
 	wc->phase = wc->conn ? CONN_READY : CONN_NONE;
+	conn_drop_notifies(wc);
 	conn_settle(slotno);
 	if (procno >= 0)
 		ChannelWorkerDone(procno);
@@ -978,6 +1014,8 @@ ConnStep(int slotno, uint32 events)
 			if (readable &&
 				(!PQconsumeInput(wc->conn) || PQstatus(wc->conn) == CONNECTION_BAD))
 				conn_lost(slotno, conn_error(wc));
+			else if (readable)
+				conn_drop_notifies(wc);
 			break;
 		case CONN_REQUEST:
 			conn_request_step(slotno);

@@ -38,6 +38,7 @@ typedef struct WorkerConn
 	int			pool;
 	char		conninfo[PGPOOL_CONNINFO_LEN];	/* for scrubbing messages */
 	bool		want_write;		/* PQflush has more to send */
+	bool		cancel_sent;	/* a cancel went out for the running query */
 
 	/* the request being served */
 	int			procno;			/* backend, or -1 */

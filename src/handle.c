@@ -235,11 +235,21 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
 				 errmsg("pool \"%s\" does not exist", pool_name)));
 	}
-	if (part->nwaiting == 0 && !dlist_is_empty(&part->idle))
+	/* an idle connection opened with an older conninfo is closed, not used */
+	while (part->nwaiting == 0 && !dlist_is_empty(&part->idle))
 	{
 		SlotEntry  *slot = dlist_head_element(SlotEntry, idle_node, &part->idle);
 
-		slotno = slot - PoolShared->slots;
+		if (slot->def_version == pool->def_version)
+		{
+			slotno = slot - PoolShared->slots;
+			break;
+		}
+		PoolSetSlotState(slot - PoolShared->slots, SLOT_CLOSING);
+		PoolWakeWorker();
+	}
+	if (slotno >= 0)
+	{
 		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(), scope);
 		LWLockRelease(&pool->lock);
 	}

@@ -104,7 +104,7 @@ JanitorRun(void)
 		if (pool->dropping)
 			janitor_drop(p);
 		else
-			janitor_pool(p, sweep, &connecting);
+			janitor_pool(p, sweep || wanted, &connecting);
 	}
 }
 
@@ -225,8 +225,12 @@ janitor_pool(int p, bool sweep, int *connecting)
 	for (i = 0; i < nclose; i++)
 		ConnCloseSlot(close[i], "idle");
 	for (i = 0; i < nopen; i++)
-		if (!ConnStartConnect(p, open_for[i]))
+	{
+		/* a connect that failed at once has set a backoff: respect it */
+		if (pool->next_connect_at > GetCurrentTimestamp() ||
+			!ConnStartConnect(p, open_for[i]))
 			break;
+	}
 	pfree(open_for);
 	pfree(close);
 }

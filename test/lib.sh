@@ -268,3 +268,38 @@ pg_psql()
 	as_postgres "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -P pager=off \
 		-h "$sockdir" -p "$port" -d "$db" "$@"
 }
+
+# The "local" and "remote" clusters of demo.sh and bench/run.sh, in $WORK,
+# listening on $LOCAL_PORT and $REMOTE_PORT.
+remote_psql()
+{
+	pg_psql "$WORK" "$REMOTE_PORT" postgres "$@"
+}
+
+local_psql()
+{
+	pg_psql "$WORK" "$LOCAL_PORT" postgres "$@"
+}
+
+# finish_local_remote RC KEEP: the end of an EXIT trap: stop both clusters
+# (and anything else under $WORK), remove $WORK unless KEEP is 1, exit RC.
+finish_local_remote()
+{
+	local rc=$1 keep=$2
+
+	log "stopping the clusters"
+	pg_stop_cluster "$LOCAL"
+	pg_stop_cluster "$REMOTE"
+	pg_stop_all_under "$WORK"
+	if [ "$keep" = 1 ]; then
+		log "kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+	if [ "$rc" -eq 0 ]; then
+		log "done"
+	else
+		log "failed (exit status $rc)"
+	fi
+	exit "$rc"
+}

@@ -188,35 +188,11 @@ cleanup()
 			tail -n 30 "$f"
 		done
 	fi
-	log "stopping the clusters"
-	pg_stop_cluster "$LOCAL"
-	pg_stop_cluster "$REMOTE"
-	pg_stop_all_under "$WORK"
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		log "kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-	if [ "$rc" -eq 0 ]; then
-		log "done"
-	else
-		log "failed (exit status $rc)"
-	fi
-	exit "$rc"
+	finish_local_remote "$rc" "${BENCH_KEEP:-0}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-remote_psql()
-{
-	pg_psql "$WORK" "$REMOTE_PORT" postgres "$@"
-}
-
-local_psql()
-{
-	pg_psql "$WORK" "$LOCAL_PORT" postgres "$@"
-}
 
 # Statistics and formatting helpers.
 

@@ -40,9 +40,6 @@
 #include "pool.h"
 #include "remote_error.h"
 
-/* How long a backend waits for a pool worker that is not running. */
-#define PGPOOL_WORKER_GRACE_MS	5000
-
 static MemoryContext channel_context = NULL;
 static shm_mq_handle *my_req = NULL;
 static shm_mq_handle *my_resp = NULL;
@@ -268,7 +265,6 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 
 	SpinLockAcquire(&be->mutex);
 	be->chan_slot = slotno;
-	be->chan_kind = kind;
 	be->chan_cancel = false;
 	be->chan_epoch = epoch;
 	be->chan_state = CHAN_SUBMITTED;

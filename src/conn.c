@@ -862,10 +862,7 @@ conn_settle(int slotno)
 			if (alive)
 				PoolSetSlotState(slotno, SLOT_ACQUIRED);
 			else
-			{
-				slot->lost = true;
 				PoolSetSlotState(slotno, SLOT_BROKEN);
-			}
 			break;
 		case SLOT_RESETTING:
 			reset = alive;

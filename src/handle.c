@@ -43,9 +43,6 @@
 #include "pool.h"
 #include "waitq.h"
 
-/* How long an acquire waits for a pool worker that is not running. */
-#define PGPOOL_WORKER_GRACE_MS	5000
-
 static bool config_changed_in_xact = false;
 static int	xact_handles = 0;	/* transaction-scoped handles held */
 static bool waiting_on_pool = false;

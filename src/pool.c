@@ -268,7 +268,6 @@ PoolAllocSlot(int pool, int partition)
 		slot->holder_procno = -1;
 		slot->holder_pid = 0;
 		slot->dirty = false;
-		slot->lost = false;
 		slot->uses = 0;
 		slot->remote_pid = 0;
 		slot->used_password = false;

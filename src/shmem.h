@@ -50,6 +50,9 @@
 #define PGPOOL_NPRIORITIES		4
 #define PGPOOL_REQUEST_QUEUE_SIZE	(16 * 1024)
 
+/* How long a backend waits for a pool worker that is not running. */
+#define PGPOOL_WORKER_GRACE_MS	5000
+
 /* Handle layout: generation in the high bits, slot index in the low 16. */
 #define PGPOOL_HANDLE_SLOT_BITS	16
 #define PGPOOL_MAX_SLOTS		(1 << PGPOOL_HANDLE_SLOT_BITS)
@@ -163,7 +166,6 @@ typedef struct SlotEntry
 	PoolScope	scope;			/* [BW] */
 	TimestampTz acquired_at;	/* [BW] */
 	bool		dirty;			/* [B] used since acquire: reset on release */
-	bool		lost;			/* [W] BROKEN because the connection died */
 
 	uint32		def_version;	/* [W] pool def version it was opened with */
 	bool		used_password;	/* [W] the remote asked for a password */
@@ -211,7 +213,6 @@ typedef struct BackendEntry
 	int			chan_slot;		/* [B] slot the request runs on */
 	uint32		chan_epoch;		/* [B] worker epoch at submit */
 	bool		chan_cancel;	/* [B] backend gave up: cancel remotely */
-	RequestKind chan_kind;		/* [B] */
 } BackendEntry;
 
 typedef struct PoolSharedState
@@ -228,7 +229,6 @@ typedef struct PoolSharedState
 	/* configuration generations */
 	pg_atomic_uint64 config_requested;	/* [B] bumped at commit */
 	pg_atomic_uint64 config_loaded; /* [W] */
-	bool		config_ready;	/* [W] worker loaded definitions once */
 	ConditionVariable config_cv;	/* broadcast after each load */
 
 	pg_atomic_uint32 janitor_wanted;	/* [BW] something changed: look now */

@@ -120,10 +120,7 @@ worker_reconcile(void)
 			if (slot->holder_procno >= 0 &&
 				(slot->state == SLOT_ACQUIRED || slot->state == SLOT_BUSY ||
 				 slot->state == SLOT_BROKEN))
-			{
-				slot->lost = true;
 				PoolSetSlotState(i, SLOT_BROKEN);
-			}
 			else
 				free_it = true;
 		}
@@ -367,7 +364,6 @@ worker_load_config(void)
 
 	pg_atomic_write_u32(&PoolShared->janitor_wanted, 1);
 	pg_atomic_write_u64(&PoolShared->config_loaded, target);
-	PoolShared->config_ready = true;
 	ConditionVariableBroadcast(&PoolShared->config_cv);
 }
 

@@ -932,10 +932,13 @@ conn_reset_step(int slotno, bool readable)
 				break;
 			if (PQresultStatus(res) == PGRES_FATAL_ERROR)
 			{
+				char	   *msg = pstrdup(PQresultErrorMessage(res));
+
+				PoolScrubSecret(msg, wc->conninfo);
 				ereport(LOG,
 						(errmsg("pgpool_ext: could not reset connection %d of pool \"%s\", closing it",
 								slotno, pool->name),
-						 errdetail_internal("%s", PQresultErrorMessage(res))));
+						 errdetail_internal("%s", msg)));
 				PQclear(res);
 				conn_close_libpq(wc);
 				wc->phase = CONN_NONE;

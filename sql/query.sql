@@ -161,6 +161,23 @@ SELECT pid = :remote_pid AS same_connection, app <> 'dirty' AS app_reset, temp_g
 SELECT to_regclass('public.q_open') IS NULL AS not_here_either;
 SELECT pgpool_ext.release(:h);
 SELECT wait_for($$(SELECT state = 'idle' FROM pgpool_ext.connections WHERE pool_name = 'q1')$$);
+-- Handed on at once, before its reset is done (here, straight after the
+-- release): the next holder's first request waits for the reset and never
+-- sees the previous holder's state.  After run() too.
+SELECT pgpool_ext.acquire('q1') AS h \gset
+SELECT pgpool_ext.execute(:h, 'SET application_name = ''dirty''');
+SELECT pgpool_ext.release(:h);
+SELECT pgpool_ext.acquire('q1') AS h \gset
+SELECT pid = :remote_pid AS same_connection, app <> 'dirty' AS app_reset
+  FROM pgpool_ext.query(:h, $$SELECT pg_backend_pid(), current_setting('application_name')$$)
+    AS t(pid int, app text);
+SELECT pgpool_ext.release(:h);
+SELECT * FROM pgpool_ext.run('q1', $$SELECT set_config('application_name', 'dirty', false)$$)
+    AS t(app text);
+SELECT pid = :remote_pid AS same_connection, app <> 'dirty' AS app_reset
+  FROM pgpool_ext.run('q1', $$SELECT pg_backend_pid(), current_setting('application_name')$$)
+    AS t(pid int, app text);
+SELECT wait_for($$(SELECT state = 'idle' FROM pgpool_ext.connections WHERE pool_name = 'q1')$$);
 SELECT uses AS uses_before FROM pgpool_ext.connections WHERE pool_name = 'q1' \gset
 -- reset_query '' keeps session state (an open transaction is still rolled back)
 SELECT pgpool_ext.alter_pool('q1', reset_query => '');

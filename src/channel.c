@@ -45,7 +45,7 @@ static shm_mq_handle *my_req = NULL;
 static shm_mq_handle *my_resp = NULL;
 static bool request_open = false;
 
-static void channel_wait(TimestampTz start, const char *what);
+static void channel_wait(TimestampTz *start, const char *what);
 static void channel_wait_idle(void);
 static void channel_check_worker(void);
 
@@ -153,12 +153,17 @@ channel_check_worker(void)
 				 errdetail("The remote connection was closed.")));
 }
 
-/* One interruptible sleep of a channel wait loop. */
+/*
+ * One interruptible sleep of a channel wait loop; *start (0 at first) is
+ * when the wait began, read only once we have to wait.
+ */
 static void
-channel_wait(TimestampTz start, const char *what)
+channel_wait(TimestampTz *start, const char *what)
 {
+	if (*start == 0)
+		*start = GetCurrentTimestamp();
 	if (PoolShared->worker_pid == 0 &&
-		TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
+		TimestampDifferenceExceeds(*start, GetCurrentTimestamp(),
 								   PGPOOL_WORKER_GRACE_MS))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_LOST),
@@ -178,7 +183,7 @@ static void
 channel_wait_idle(void)
 {
 	BackendEntry *be = &PoolShared->backends[PGPOOL_MY_PROCNO];
-	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz start = 0;
 
 	for (;;)
 	{
@@ -191,18 +196,19 @@ channel_wait_idle(void)
 		SpinLockRelease(&be->mutex);
 		if (st == CHAN_IDLE && PoolShared->worker_latch != NULL)
 			return;
-		channel_wait(start, "waiting for the previous request to finish");
+		channel_wait(&start, "waiting for the previous request to finish");
 	}
 }
 
 /*
  * ChannelSubmit
- *		Send a request to run sql on handle's connection.  The caller then
+ *		Send a request to run sql on handle's connection (flags: see
+ *		REQUEST_FLAG_LAST).  The caller then
  *		reads the response with ChannelReceive() until a final message, and
  *		calls ChannelFinish(); on error ChannelAbort().
  */
 void
-ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
+ChannelSubmit(int64 handle, RequestKind kind, int flags, const char *sql,
 			  int nparams, const char *const *params)
 {
 	BackendEntry *be = &PoolShared->backends[PGPOOL_MY_PROCNO];
@@ -236,6 +242,7 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 
 	initStringInfo(&msg);
 	appendStringInfoChar(&msg, (char) kind);
+	appendStringInfoChar(&msg, (char) flags);
 	MsgPutInt32(&msg, nparams);
 	MsgPutString(&msg, sql);
 	for (i = 0; i < nparams; i++)
@@ -244,7 +251,7 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 	slotno = HandleLock(handle, false);
 	pool = PoolShared->slots[slotno].pool;
 	PoolShared->slots[slotno].dirty = true;
-	PoolShared->slots[slotno].last_used_at = GetCurrentTimestamp();
+	PoolShared->slots[slotno].last_used_at = PoolSlotClock();
 	PoolSetSlotState(slotno, SLOT_BUSY);
 	LWLockRelease(PoolLock(pool));
 
@@ -272,7 +279,7 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 	request_open = true;
 	PoolWakeWorker();
 
-	start = GetCurrentTimestamp();
+	start = 0;
 	for (;;)
 	{
 		shm_mq_result res = shm_mq_send(my_req, msg.len, msg.data, true, true);
@@ -282,7 +289,7 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 		channel_check_worker();
 		if (res == SHM_MQ_DETACHED)
 			break;				/* the worker refused it: read why */
-		channel_wait(start, "sending the request");
+		channel_wait(&start, "sending the request");
 	}
 	pfree(msg.data);
 }
@@ -294,7 +301,7 @@ ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
 void
 ChannelReceive(Size *len, void **data)
 {
-	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz start = 0;
 
 	Assert(request_open);
 	for (;;)
@@ -311,7 +318,7 @@ ChannelReceive(Size *len, void **data)
 					 errmsg("pgpool_ext pool worker ended the request without a result")));
 		}
 		channel_check_worker();
-		channel_wait(start, "waiting for the remote result");
+		channel_wait(&start, "waiting for the remote result");
 	}
 }
 
@@ -443,7 +450,7 @@ ChannelWorkerFail(int procno)
  *		Worker: answer a claimed request with 08006 without running it.
  */
 void
-ChannelWorkerReject(int procno, const char *message)
+ChannelWorkerReject(int procno, const char *message, const char *detail)
 {
 	shm_mq_handle *req;
 	shm_mq_handle *resp;
@@ -451,7 +458,7 @@ ChannelWorkerReject(int procno, const char *message)
 
 	ChannelWorkerAttach(procno, &req, &resp);
 	initStringInfo(&msg);
-	RemoteFailurePack(&msg, "08006", message, "");
+	RemoteFailurePack(&msg, "08006", message, detail);
 	/* a fresh queue always has room for this small message */
 	(void) shm_mq_send(resp, msg.len, msg.data, true, true);
 	shm_mq_detach(req);

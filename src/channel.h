@@ -43,8 +43,9 @@ extern const char *MsgGetString(MsgReader *r);
 extern const char *MsgGetBytes(MsgReader *r, int32 *len);
 
 /* backend side */
-extern void ChannelSubmit(int64 handle, RequestKind kind, const char *sql,
-						  int nparams, const char *const *params);
+extern void ChannelSubmit(int64 handle, RequestKind kind, int flags,
+						  const char *sql, int nparams,
+						  const char *const *params);
 extern void ChannelReceive(Size *len, void **data);
 extern void ChannelFinish(void);
 extern void ChannelAbort(void);
@@ -53,7 +54,8 @@ extern void ChannelAbort(void);
 extern bool ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch);
 extern void ChannelWorkerAttach(int procno, shm_mq_handle **req,
 								shm_mq_handle **resp);
-extern void ChannelWorkerReject(int procno, const char *message);
+extern void ChannelWorkerReject(int procno, const char *message,
+								const char *detail);
 extern void ChannelWorkerFail(int procno);
 extern void ChannelWorkerDone(int procno);
 extern void ChannelFailAll(void);

@@ -43,6 +43,10 @@ WorkerConn *WorkerConns = NULL;
 static void conn_connect_step(int slotno);
 static void conn_connected(int slotno);
 static void conn_connect_failed(int slotno, const char *msg);
+static void conn_begin_request(int slotno, int procno);
+static void conn_start_pending(int slotno);
+static void conn_reject_pending(int slotno, const char *message,
+								const char *detail);
 static void conn_request_step(int slotno);
 static void conn_query_step(int slotno, bool readable);
 static void conn_handle_result(WorkerConn *wc, PGresult *res);
@@ -54,7 +58,7 @@ static void conn_reset_step(int slotno, bool readable);
 static void conn_cancel(int slotno);
 static void conn_request_end(int slotno);
 static void conn_lost(int slotno, const char *msg);
-static void conn_settle(int slotno);
+static void conn_settle(int slotno, int done_procno);
 static void conn_mark_not_busy(int slotno);
 static bool conn_cancel_requested(WorkerConn *wc);
 static bool conn_pump(int slotno, bool readable);
@@ -88,6 +92,7 @@ ConnInitAll(void)
 		WorkerConn *wc = &WorkerConns[i];
 
 		wc->procno = -1;
+		wc->pending_procno = -1;
 		wc->mcxt = AllocSetContextCreate(TopMemoryContext, "pgpool_ext conn",
 										 ALLOCSET_SMALL_SIZES);
 		wc->out.data = NULL;
@@ -227,7 +232,7 @@ conn_connected(int slotno)
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
 	slot->remote_pid = PQbackendPID(wc->conn);
 	slot->used_password = PQconnectionUsedPassword(wc->conn) != 0;
-	slot->created_at = GetCurrentTimestamp();
+	slot->created_at = PoolSlotClock();
 	slot->last_used_at = slot->created_at;
 	pool->connects++;
 	pool->backoff_ms = 0;
@@ -285,16 +290,18 @@ conn_connect_failed(int slotno, const char *why)
  *		in worker epoch epoch): check that it may run, attach, start it.
  *		A request that may not run (stale, connection gone, slot not held
  *		by that backend) is answered with an error without touching any
- *		connection.
+ *		connection.  On a connection whose reset is pending or running the
+ *		request waits in the worker (pending_procno) until the reset is
+ *		done: the previous holder's session state never reaches it.
  */
 void
 ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 {
 	WorkerConn *wc;
 	SlotEntry  *slot;
-	MemoryContext old;
 	int			pool;
 	bool		ok;
+	bool		reset = false;
 
 	if (epoch != PoolShared->worker_epoch)
 	{
@@ -304,13 +311,49 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 	}
 	if (slotno < 0 || slotno >= PoolShared->nslots)
 	{
-		ChannelWorkerReject(procno, "invalid request");
+		ChannelWorkerReject(procno, "invalid request", "");
 		return;
 	}
 	wc = &WorkerConns[slotno];
 	slot = &PoolShared->slots[slotno];
 	pool = slot->pool;
-	ok = pool >= 0 && wc->procno < 0;
+	ok = pool >= 0 && wc->procno < 0 && wc->pending_procno < 0;
+	if (ok)
+	{
+		LWLockAcquire(PoolLock(pool), LW_SHARED);
+		ok = slot->pool == pool && slot->holder_procno == procno &&
+			slot->state == SLOT_BUSY;
+		reset = slot->reset_pending;
+		LWLockRelease(PoolLock(pool));
+	}
+	if (!ok || (wc->phase != CONN_READY && wc->phase != CONN_RESET))
+	{
+		ChannelWorkerReject(procno, "connection to the remote server was lost", "");
+		if (ok)
+			conn_settle(slotno, procno);	/* BUSY, no connection: broken */
+		return;
+	}
+	if (reset || wc->phase == CONN_RESET)
+	{
+		wc->pending_procno = procno;
+		if (wc->phase == CONN_READY)
+			ConnStartReset(slotno);
+		return;
+	}
+	conn_begin_request(slotno, procno);
+}
+
+/* The reset is done: run the request that waited for it, if still wanted. */
+static void
+conn_start_pending(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	int			procno = wc->pending_procno;
+	int			pool = slot->pool;
+	bool		ok = pool >= 0 && wc->phase == CONN_READY;
+
+	wc->pending_procno = -1;
 	if (ok)
 	{
 		LWLockAcquire(PoolLock(pool), LW_SHARED);
@@ -318,13 +361,29 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 			slot->state == SLOT_BUSY;
 		LWLockRelease(PoolLock(pool));
 	}
-	if (!ok || wc->phase != CONN_READY)
-	{
-		ChannelWorkerReject(procno, "connection to the remote server was lost");
-		if (ok)
-			conn_settle(slotno);	/* BUSY and no connection: broken */
-		return;
-	}
+	if (ok)
+		conn_begin_request(slotno, procno);
+	else
+		ChannelWorkerReject(procno, "connection to the remote server was lost", "");
+}
+
+/* The connection a request waited for is gone: answer it with 08006. */
+static void
+conn_reject_pending(int slotno, const char *message, const char *detail)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	int			procno = wc->pending_procno;
+
+	wc->pending_procno = -1;
+	ChannelWorkerReject(procno, message, detail);
+}
+
+/* Attach to procno's queues and start its request on slotno. */
+static void
+conn_begin_request(int slotno, int procno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	MemoryContext old;
 
 	/* the queue handles live until the request ends */
 	old = MemoryContextSwitchTo(TopMemoryContext);
@@ -341,6 +400,7 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 	wc->have_desc = false;
 	wc->failed = false;
 	wc->copy_out = false;
+	wc->last_request = false;
 	wc->status[0] = '\0';
 	resetStringInfo(&wc->out);
 	resetStringInfo(&wc->final);
@@ -389,6 +449,7 @@ conn_request_step(int slotno)
 	}
 	MsgReaderInit(&r, data, len);
 	wc->kind = (RequestKind) MsgGetByte(&r);
+	wc->last_request = (MsgGetByte(&r) & REQUEST_FLAG_LAST) != 0;
 	nparams = MsgGetInt32(&r);
 	sql = MsgGetString(&r);
 	params = MemoryContextAlloc(wc->mcxt, sizeof(char *) * (nparams + 1));
@@ -782,7 +843,7 @@ conn_request_end(int slotno)
 	}
 	wc->phase = wc->conn ? CONN_READY : CONN_NONE;
 	conn_drop_notifies(wc);
-	conn_settle(slotno);
+	conn_settle(slotno, procno);
 	if (procno >= 0)
 		ChannelWorkerDone(procno);
 }
@@ -819,10 +880,14 @@ conn_lost(int slotno, const char *msg)
 	if (wc->procno >= 0)
 		conn_request_end(slotno);
 	else
-		conn_settle(slotno);
+		conn_settle(slotno, -1);
 }
 
-/* The remote part of a request is over: BUSY becomes ACQUIRED. */
+/*
+ * The remote part of a request is over: BUSY becomes ACQUIRED.  After the
+ * last request of a hold (run()) the reset starts now, while the backend
+ * reads the rows and releases: its release then has nothing left to do.
+ */
 static void
 conn_mark_not_busy(int slotno)
 {
@@ -833,7 +898,14 @@ conn_mark_not_busy(int slotno)
 		return;
 	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 	if (slot->pool == pool && slot->state == SLOT_BUSY)
+	{
 		PoolSetSlotState(slotno, SLOT_ACQUIRED);
+		if (WorkerConns[slotno].last_request)
+		{
+			slot->dirty = false;
+			slot->reset_pending = true;
+		}
+	}
 	LWLockRelease(PoolLock(pool));
 }
 
@@ -841,9 +913,13 @@ conn_mark_not_busy(int slotno)
  * conn_settle
  *		The worker has nothing in flight on slotno: decide what becomes of
  *		the slot from its shared state and whether the connection lives.
+ *		done_procno is the backend whose request just ended, or -1: a slot
+ *		it still holds is no longer busy.  Another holder may have the slot
+ *		by now (a used connection is handed on while its reset is pending)
+ *		and its request may be on the way: its BUSY stays.
  */
 static void
-conn_settle(int slotno)
+conn_settle(int slotno, int done_procno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	SlotEntry  *slot = &PoolShared->slots[slotno];
@@ -854,15 +930,18 @@ conn_settle(int slotno)
 
 	if (pool < 0)
 		return;
+	/* only a failed reset or a close settles a slot with a waiting request */
+	if (wc->pending_procno >= 0)
+		conn_reject_pending(slotno, "connection to the remote server was lost", "");
 	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 	switch (slot->state)
 	{
 		case SLOT_BUSY:
 		case SLOT_ACQUIRED:
-			if (alive)
-				PoolSetSlotState(slotno, SLOT_ACQUIRED);
-			else
+			if (!alive)
 				PoolSetSlotState(slotno, SLOT_BROKEN);
+			else if (slot->holder_procno == done_procno)
+				PoolSetSlotState(slotno, SLOT_ACQUIRED);
 			break;
 		case SLOT_RESETTING:
 			reset = alive;
@@ -892,7 +971,8 @@ conn_settle(int slotno)
 /*
  * ConnStartReset
  *		A released, used connection: ROLLBACK if a transaction is open, then
- *		the pool's reset query, then hand it over.
+ *		the pool's reset query; then hand it over (SLOT_RESETTING), or run
+ *		the request that waits for it (reset_pending).
  */
 void
 ConnStartReset(int slotno)
@@ -942,7 +1022,11 @@ conn_reset_step(int slotno, bool readable)
 				PQclear(res);
 				conn_close_libpq(wc);
 				wc->phase = CONN_NONE;
-				conn_settle(slotno);
+				if (wc->pending_procno >= 0)
+					conn_reject_pending(slotno,
+										psprintf("could not reset the connection of pool \"%s\" after its previous use",
+												 pool->name), msg);
+				conn_settle(slotno, -1);
 				return;
 			}
 			PQclear(res);
@@ -966,10 +1050,11 @@ conn_reset_step(int slotno, bool readable)
 		wc->phase = wc->conn ? CONN_READY : CONN_NONE;
 		if (wc->conn == NULL)
 		{
-			conn_settle(slotno);
+			conn_settle(slotno, -1);
 			return;
 		}
 		LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+		slot->reset_pending = false;
 		if (slot->state == SLOT_RESETTING)
 			PoolHandOver(slotno);
 		closing = slot->state == SLOT_CLOSING;
@@ -980,7 +1065,9 @@ conn_reset_step(int slotno, bool readable)
 		 * holder, who may already have made it BUSY.
 		 */
 		if (closing)
-			conn_settle(slotno);
+			conn_settle(slotno, -1);
+		else if (wc->pending_procno >= 0)
+			conn_start_pending(slotno);
 		return;
 	}
 	if (!PQsendQuery(wc->conn, wc->reset_step == 0 ? "ROLLBACK" : reset_query))
@@ -1085,7 +1172,7 @@ ConnCloseSlot(int slotno, const char *why)
 	}
 	conn_close_libpq(wc);
 	wc->phase = CONN_NONE;
-	conn_settle(slotno);
+	conn_settle(slotno, -1);
 }
 
 /*

@@ -42,6 +42,8 @@ typedef struct WorkerConn
 
 	/* the request being served */
 	int			procno;			/* backend, or -1 */
+	int			pending_procno; /* claimed request waiting for the reset */
+	bool		last_request;	/* REQUEST_FLAG_LAST: reset when done */
 	shm_mq_handle *req;
 	shm_mq_handle *resp;
 	RequestKind kind;

@@ -51,6 +51,7 @@ static void handle_exit_callback(int code, Datum arg);
 static void handle_abandon_wait(void);
 static int	handle_wait_for_grant(PoolRef *ref, int timeout_ms);
 static void handle_release_locked(int slotno);
+static int	handle_pick_idle(PoolEntry *pool, PartitionEntry *part);
 static void handle_check_password(int slotno, PoolRef *ref);
 static BackendEntry *my_entry(void);
 
@@ -112,10 +113,11 @@ void
 PoolWaitConfigLoaded(bool must_load)
 {
 	uint64		target = pg_atomic_read_u64(&PoolShared->config_requested);
-	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz start;
 
 	if (pg_atomic_read_u64(&PoolShared->config_loaded) >= target)
 		return;
+	start = GetCurrentTimestamp();
 	PoolWakeWorker();
 	ConditionVariablePrepareToSleep(&PoolShared->config_cv);
 	while (pg_atomic_read_u64(&PoolShared->config_loaded) < target)
@@ -142,42 +144,69 @@ PoolWaitConfigLoaded(bool must_load)
 }
 
 /*
+ * The last pool this backend looked up.  Pool indexes, generations, owners
+ * and grants change only when the worker loads definitions, and it bumps
+ * config_loaded after every load, so the entry is good while config_loaded
+ * is what it was.  It spares acquire the global lock and the name search;
+ * whether the pool still exists is checked under its own lock, and the
+ * permission check is made at every call.
+ */
+static struct
+{
+	uint64		loaded;			/* config_loaded when filled; 0: empty */
+	PoolRef		ref;
+	Oid			owner;
+	int			ngrants;
+	Oid			grants[PGPOOL_MAX_GRANTS];
+} lookup_cache;
+
+/*
  * PoolLookupForUse
  *		Find a pool by name and check that the current role may use it.
  */
 void
 PoolLookupForUse(const char *name, PoolRef *ref)
 {
-	Oid			owner = InvalidOid;
-	Oid			grants[PGPOOL_MAX_GRANTS];
-	int			ngrants = 0;
+	uint64		loaded;
 	bool		allowed;
 	int			i;
 
 	PoolWaitConfigLoaded(true);
-	LWLockAcquire(&PoolShared->lock, LW_SHARED);
-	ref->index = PoolFindByName(name);
-	if (ref->index >= 0)
+	loaded = pg_atomic_read_u64(&PoolShared->config_loaded);
+	if (lookup_cache.loaded != loaded || loaded == 0 ||
+		strcmp(lookup_cache.ref.name, name) != 0)
 	{
-		PoolEntry  *pool = &PoolShared->pools[ref->index];
+		int			idx;
 
-		ref->generation = pool->generation;
-		owner = pool->def.owner;
-		ngrants = pool->def.ngrants;
-		memcpy(grants, pool->def.grants, sizeof(Oid) * ngrants);
+		lookup_cache.loaded = 0;
+		LWLockAcquire(&PoolShared->lock, LW_SHARED);
+		idx = PoolFindByName(name);
+		if (idx >= 0)
+		{
+			PoolEntry  *pool = &PoolShared->pools[idx];
+
+			lookup_cache.ref.index = idx;
+			lookup_cache.ref.generation = pool->generation;
+			lookup_cache.ref.default_partition = pool->default_partition;
+			lookup_cache.owner = pool->def.owner;
+			lookup_cache.ngrants = pool->def.ngrants;
+			memcpy(lookup_cache.grants, pool->def.grants,
+				   sizeof(Oid) * pool->def.ngrants);
+		}
+		LWLockRelease(&PoolShared->lock);
+		if (idx < 0)
+			ereport(ERROR,
+					(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
+					 errmsg("pool \"%s\" does not exist", name)));
+		strlcpy(lookup_cache.ref.name, name, PGPOOL_NAME_LEN);
+		lookup_cache.loaded = loaded;
 	}
-	LWLockRelease(&PoolShared->lock);
+	*ref = lookup_cache.ref;
 
-	if (ref->index < 0)
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
-				 errmsg("pool \"%s\" does not exist", name)));
-	strlcpy(ref->name, name, PGPOOL_NAME_LEN);
-
-	allowed = superuser() || has_privs_of_role(GetUserId(), owner);
-	for (i = 0; !allowed && i < ngrants; i++)
-		allowed = (grants[i] == InvalidOid ||
-				   has_privs_of_role(GetUserId(), grants[i]));
+	allowed = superuser() || has_privs_of_role(GetUserId(), lookup_cache.owner);
+	for (i = 0; !allowed && i < lookup_cache.ngrants; i++)
+		allowed = (lookup_cache.grants[i] == InvalidOid ||
+				   has_privs_of_role(GetUserId(), lookup_cache.grants[i]));
 	if (!allowed)
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
@@ -191,6 +220,40 @@ handle_make(int slotno)
 {
 	return ((int64) PoolShared->slots[slotno].generation << PGPOOL_HANDLE_SLOT_BITS) |
 		slotno;
+}
+
+/*
+ * handle_pick_idle
+ *		A connection of part's idle list to hand out, or -1: the most
+ *		recently used idle one, else one still being reset (its first
+ *		request waits for the reset in the worker, which is still sooner
+ *		than waiting for a grant).  Idle connections opened with an older
+ *		conninfo are closed, not used.
+ *
+ * Caller holds the pool lock exclusively.
+ */
+static int
+handle_pick_idle(PoolEntry *pool, PartitionEntry *part)
+{
+	dlist_mutable_iter iter;
+	int			resetting = -1;
+
+	dlist_foreach_modify(iter, &part->idle)
+	{
+		SlotEntry  *slot = dlist_container(SlotEntry, idle_node, iter.cur);
+		int			slotno = slot - PoolShared->slots;
+
+		if (slot->def_version != pool->def_version)
+		{
+			PoolSetSlotState(slotno, SLOT_CLOSING);
+			PoolWakeWorker();
+		}
+		else if (slot->state == SLOT_IDLE)
+			return slotno;
+		else if (resetting < 0)
+			resetting = slotno;
+	}
+	return resetting;
 }
 
 /*
@@ -211,7 +274,10 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 
 	HandleInitBackend();
 	PoolLookupForUse(pool_name, &ref);
-	part_idx = PoolGetPartition(ref.index, partition ? partition : "", true);
+	if ((partition == NULL || partition[0] == '\0') && ref.default_partition >= 0)
+		part_idx = ref.default_partition;	/* checked with the generation */
+	else
+		part_idx = PoolGetPartition(ref.index, partition ? partition : "", true);
 	if (part_idx == -2)
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
@@ -232,19 +298,8 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
 				 errmsg("pool \"%s\" does not exist", pool_name)));
 	}
-	/* an idle connection opened with an older conninfo is closed, not used */
-	while (part->nwaiting == 0 && !dlist_is_empty(&part->idle))
-	{
-		SlotEntry  *slot = dlist_head_element(SlotEntry, idle_node, &part->idle);
-
-		if (slot->def_version == pool->def_version)
-		{
-			slotno = slot - PoolShared->slots;
-			break;
-		}
-		PoolSetSlotState(slot - PoolShared->slots, SLOT_CLOSING);
-		PoolWakeWorker();
-	}
+	if (part->nwaiting == 0)
+		slotno = handle_pick_idle(pool, part);
 	if (slotno >= 0)
 	{
 		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(), scope);
@@ -485,19 +540,27 @@ static void
 handle_release_locked(int slotno)
 {
 	SlotEntry  *slot = &PoolShared->slots[slotno];
+	bool		wake;
 
 	if (slot->scope == SCOPE_TRANSACTION && xact_handles > 0)
 		xact_handles--;
-	slot->last_used_at = GetCurrentTimestamp();
+	slot->last_used_at = PoolSlotClock();
 	switch (slot->state)
 	{
 		case SLOT_ACQUIRED:
-			if (!slot->dirty)
-			{
-				PoolHandOver(slotno);
-				return;
-			}
-			/* FALLTHROUGH */
+
+			/*
+			 * Used: the worker resets it (after run() it already does), and
+			 * meanwhile it may be handed on.
+			 */
+			wake = slot->dirty && !slot->reset_pending;
+			if (slot->dirty)
+				slot->reset_pending = true;
+			slot->dirty = false;
+			PoolHandOver(slotno);
+			if (wake)
+				PoolWakeWorker();
+			return;
 		case SLOT_BUSY:
 			slot->holder_procno = -1;
 			slot->holder_pid = 0;

@@ -19,6 +19,7 @@ typedef struct PoolRef
 {
 	int			index;
 	uint32		generation;
+	int			default_partition;	/* index of its "" partition */
 	char		name[PGPOOL_NAME_LEN];
 } PoolRef;
 

@@ -18,12 +18,15 @@
  */
 #include "postgres.h"
 
+#include <time.h>
+
 #include "storage/proc.h"
 #include "utils/timestamp.h"
 
 #include "pool.h"
 #include "waitq.h"
 
+static void pool_grant(int slotno, BackendEntry *be);
 static const char *const slot_state_names[PGPOOL_NSTATES] = {
 	"free", "connecting", "idle", "acquired", "busy", "resetting",
 	"broken", "closing"
@@ -163,9 +166,10 @@ PoolSetSlotState(int slotno, PoolSlotState newstate)
 
 	if (old == newstate)
 		return;
-	if (old == SLOT_IDLE)
+	if (slot->listed)
 		dlist_delete(&slot->idle_node);
-	if (newstate == SLOT_IDLE)
+	slot->listed = (newstate == SLOT_IDLE);
+	if (slot->listed)
 		dlist_push_head(&part->idle, &slot->idle_node);
 
 	part->count[old]--;
@@ -195,7 +199,7 @@ PoolClaimSlot(int slotno, int procno, int pid, Oid role, PoolScope scope)
 	slot->holder_pid = pid;
 	slot->holder_role = role;
 	slot->scope = scope;
-	slot->acquired_at = GetCurrentTimestamp();
+	slot->acquired_at = PoolSlotClock();
 	slot->last_used_at = slot->acquired_at;
 	slot->dirty = false;
 	slot->uses++;
@@ -208,6 +212,13 @@ PoolClaimSlot(int slotno, int procno, int pid, Oid role, PoolScope scope)
  *		A connected slot nobody holds is ready: give it to the first waiter
  *		of its partition, or make it idle.  A slot of a dropped pool or one
  *		opened with an older definition is closed instead.
+ *
+ *		A used slot whose reset is pending (reset_pending) is SLOT_RESETTING
+ *		until the worker has reset it, but rather than wait for that the
+ *		first waiter gets it now: its first request waits in the worker
+ *		until the reset is done.  With nobody waiting it goes to the tail of
+ *		the idle list, where acquire takes it only when no idle connection
+ *		is left.
  *
  * Caller must hold the pool lock exclusively.
  */
@@ -227,14 +238,28 @@ PoolHandOver(int slotno)
 		PoolWakeWorker();
 		return;
 	}
+	if (slot->reset_pending)
+		PoolSetSlotState(slotno, SLOT_RESETTING);
 
 	be = WaitqPopFirst(part);
-	if (be == NULL)
+	if (be != NULL)
+		pool_grant(slotno, be);
+	else if (slot->reset_pending)
 	{
-		PoolSetSlotState(slotno, SLOT_IDLE);
-		return;
+		dlist_push_tail(&part->idle, &slot->idle_node);
+		slot->listed = true;
 	}
-	pool->nwaiting--;
+	else
+		PoolSetSlotState(slotno, SLOT_IDLE);
+}
+
+/* Give slotno to waiter be, just taken off its queue, and wake it. */
+static void
+pool_grant(int slotno, BackendEntry *be)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+
+	PoolShared->pools[slot->pool].nwaiting--;
 	PoolClaimSlot(slotno, be - PoolShared->backends, be->pid, be->wait_role,
 				  be->wait_scope);
 	be->granted_slot = slotno;
@@ -268,11 +293,13 @@ PoolAllocSlot(int pool, int partition)
 		slot->holder_procno = -1;
 		slot->holder_pid = 0;
 		slot->dirty = false;
+		slot->reset_pending = false;
+		slot->listed = false;
 		slot->uses = 0;
 		slot->remote_pid = 0;
 		slot->used_password = false;
 		slot->def_version = PoolShared->pools[pool].def_version;
-		slot->created_at = GetCurrentTimestamp();
+		slot->created_at = PoolSlotClock();
 		slot->last_used_at = slot->created_at;
 		PoolShared->partitions[partition].count[SLOT_FREE]++;
 		PoolSetSlotState(i, SLOT_CONNECTING);
@@ -312,6 +339,28 @@ PoolFreeSlot(int slotno)
 	LWLockRelease(&PoolShared->lock);
 	/* the pool may be below its minimum, or have waiters: look */
 	pg_atomic_write_u32(&PoolShared->janitor_wanted, 1);
+}
+
+/*
+ * PoolSlotClock
+ *		The time for slot bookkeeping (created_at, acquired_at,
+ *		last_used_at): the kernel's coarse clock, a few milliseconds behind
+ *		and several times cheaper to read than GetCurrentTimestamp(), which
+ *		acquire and release would otherwise each pay for.  Every slot time
+ *		comes from it, so they stay ordered among themselves.
+ */
+TimestampTz
+PoolSlotClock(void)
+{
+#ifdef CLOCK_REALTIME_COARSE
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) == 0)
+		return (TimestampTz) (ts.tv_sec -
+							  (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) *
+			USECS_PER_SEC + ts.tv_nsec / 1000;
+#endif
+	return GetCurrentTimestamp();
 }
 
 /*

@@ -25,6 +25,7 @@ extern void PoolHandOver(int slotno);
 extern int	PoolAllocSlot(int pool, int partition);
 extern void PoolFreeSlot(int slotno);
 extern void PoolWakeWorker(void);
+extern TimestampTz PoolSlotClock(void);
 extern const char *PoolSlotStateName(PoolSlotState state);
 extern bool PoolSlotHasConnection(PoolSlotState state);
 

@@ -158,14 +158,18 @@ typedef struct SlotEntry
 
 	/* under the pool's lock */
 	PoolSlotState state;		/* [BW] */
-	dlist_node	idle_node;		/* on partition->idle while SLOT_IDLE */
+	dlist_node	idle_node;		/* on partition->idle while listed */
+	bool		listed;			/* [BW] on partition->idle: SLOT_IDLE, or
+								 * SLOT_RESETTING offered to acquirers */
 	uint32		generation;		/* [BW] bumped at every acquire */
 	int			holder_procno;	/* [BW] -1 if not held */
 	int			holder_pid;		/* [BW] */
 	Oid			holder_role;	/* [BW] */
 	PoolScope	scope;			/* [BW] */
 	TimestampTz acquired_at;	/* [BW] */
-	bool		dirty;			/* [B] used since acquire: reset on release */
+	bool		dirty;			/* [BW] used since acquire: reset on release */
+	bool		reset_pending;	/* [BW] reset before the next request runs
+								 * (the worker clears it when done) */
 
 	uint32		def_version;	/* [W] pool def version it was opened with */
 	bool		used_password;	/* [W] the remote asked for a password */
@@ -188,6 +192,9 @@ typedef enum RequestKind
 	REQUEST_QUERY = 'Q',		/* rows wanted */
 	REQUEST_EXECUTE = 'X'		/* command status only */
 } RequestKind;
+
+/* Request flags (the byte after the kind). */
+#define REQUEST_FLAG_LAST	0x01	/* run(): released right after, reset at once */
 
 /*
  * One per PGPROC.  Waiting fields are under the lock of the pool being

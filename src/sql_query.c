@@ -65,8 +65,8 @@ typedef struct QuerySink
 	char	   *status;
 } QuerySink;
 
-static void run_request(int64 handle, RequestKind kind, const char *sql,
-						ArrayType *params, QuerySink *sink);
+static void run_request(int64 handle, RequestKind kind, int flags,
+						const char *sql, ArrayType *params, QuerySink *sink);
 static void sink_describe(QuerySink *sink, MsgReader *r);
 static void sink_row(QuerySink *sink, MsgReader *r);
 static void sink_json_row(QuerySink *sink);
@@ -223,7 +223,7 @@ sink_json_row(QuerySink *sink)
  *		Send sql on handle and consume the whole response into sink.
  */
 static void
-run_request(int64 handle, RequestKind kind, const char *sql,
+run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 			ArrayType *params, QuerySink *sink)
 {
 	int			nparams;
@@ -236,7 +236,7 @@ run_request(int64 handle, RequestKind kind, const char *sql,
 	{
 		bool		done = false;
 
-		ChannelSubmit(handle, kind, sql, nparams, values);
+		ChannelSubmit(handle, kind, flags, sql, nparams, values);
 		while (!done)
 		{
 			Size		len;
@@ -307,7 +307,7 @@ query_srf(FunctionCallInfo fcinfo, SinkKind kind)
 
 	check_handle_args(fcinfo);
 	sink_init(fcinfo, &sink, kind);
-	run_request(PG_GETARG_INT64(0), REQUEST_QUERY,
+	run_request(PG_GETARG_INT64(0), REQUEST_QUERY, 0,
 				text_to_cstring(PG_GETARG_TEXT_PP(1)), PARAMS_ARG(2), &sink);
 	return (Datum) 0;
 }
@@ -340,7 +340,7 @@ pgpool_ext_execute(PG_FUNCTION_ARGS)
 
 	check_handle_args(fcinfo);
 	sink_init(fcinfo, &sink, SINK_NONE);
-	run_request(PG_GETARG_INT64(0), REQUEST_EXECUTE,
+	run_request(PG_GETARG_INT64(0), REQUEST_EXECUTE, 0,
 				text_to_cstring(PG_GETARG_TEXT_PP(1)), PARAMS_ARG(2), &sink);
 	PG_RETURN_TEXT_P(cstring_to_text(sink.status ? sink.status : ""));
 }
@@ -376,7 +376,9 @@ pgpool_ext_run(PG_FUNCTION_ARGS)
 	handle = HandleAcquire(pool, timeout_ms, PRIORITY_NORMAL, NULL, SCOPE_SESSION);
 	PG_TRY();
 	{
-		run_request(handle, REQUEST_QUERY, sql, PARAMS_ARG(2), &sink);
+		/* the worker resets the connection as soon as the rows are sent */
+		run_request(handle, REQUEST_QUERY, REQUEST_FLAG_LAST, sql,
+					PARAMS_ARG(2), &sink);
 	}
 	PG_CATCH();
 	{

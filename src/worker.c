@@ -240,7 +240,9 @@ worker_handle_released(void)
 
 		if (slot->pool < 0 || wc->procno >= 0)
 			continue;
-		if (slot->state == SLOT_RESETTING && wc->phase == CONN_READY)
+		/* reset_pending: unlocked peek, set before the latch that woke us */
+		if ((slot->state == SLOT_RESETTING || slot->reset_pending) &&
+			wc->phase == CONN_READY)
 			ConnStartReset(i);
 		else if (slot->state == SLOT_CLOSING &&
 				 (wc->phase == CONN_READY || wc->phase == CONN_NONE))

@@ -38,12 +38,18 @@
 #   E      SELECT from a one-row postgres_fdw foreign table
 #   P1     pgpool_ext.query(h, 'SELECT 1') on a held handle     <= 1.25 x B
 #   P2     pgpool_ext.run('bench', 'SELECT 1')                  <= 1.3 x B, <= 0.25 x D
+#   P2t    the same on a pool with reset_query => '' (no DISCARD ALL after
+#          each use, as PgBouncer's transaction pooling): what the reset costs
 #   P3     acquire + release, an idle connection available      <= 1.5 x (2 x floor)
+#          (both called as PL/pgSQL expressions, as the floor's function is:
+#          PERFORM would add the executor start-up of a whole query to each)
 #   P4     pgbench -c 1/8/32: run() on the pool (max 8) vs dblink persistent
 #          (one remote connection per client, opened once) vs dblink
 #          connect+query+disconnect through PgBouncer; tps and the most
 #          remote connections each held (sampled on remote every 50 ms)
-#          target at 32 clients: pool tps >= dblink tps, pool <= 8 conns
+#          target at 32 clients: pool tps >= dblink tps, pool <= 8 conns;
+#          also the machine's CPU time per transaction (from /proc/stat), to
+#          show what a CPU-bound run spends where
 #   P5     1,000,000 rows (int, text) through query() vs dblink: time, and
 #          peak RSS growth (VmHWM) of the local backend (a fresh one each
 #          time) and of the pool worker (its VmHWM reset through
@@ -92,7 +98,7 @@ BENCH_PASSWORD=bench-secret
 # on a small machine; BENCH_QUICK divides them by 5.
 declare -A ITER=(
 	[floor]=2000000 [B]=20000 [C]=300 [D]=500 [E]=10000
-	[P1]=20000 [P2]=20000 [P3]=200000
+	[P1]=20000 [P2]=20000 [P2t]=20000 [P3]=200000
 )
 if [ "$QUICK" = 1 ]; then
 	for k in "${!ITER[@]}"; do
@@ -106,7 +112,7 @@ else
 	ROWS=${BENCH_ROWS:-1000000}
 	MODE=full
 fi
-CASES=(floor B C D E P1 P2 P3)
+CASES=(floor B C D E P1 P2 P2t P3)
 CLIENTS=(1 8 32)
 SYSTEMS=(pool dblink pgbouncer)
 
@@ -414,6 +420,8 @@ CREATE USER MAPPING FOR postgres SERVER remote
 CREATE FOREIGN TABLE one_ft (x int) SERVER remote
     OPTIONS (schema_name 'public', table_name 'one');
 SELECT pgpool_ext.create_pool('bench', :'pool', min_size => 1, max_size => 8);
+SELECT pgpool_ext.create_pool('bench_tx', :'pool', min_size => 1, max_size => 8,
+                              reset_query => '');
 EOF
 
 # Each function returns microseconds per iteration of its timed loop.
@@ -488,23 +496,31 @@ BEGIN
     RETURN us;
 END $$;
 
-CREATE FUNCTION bench_P2(n int) RETURNS float8 LANGUAGE plpgsql AS $$
+CREATE FUNCTION bench_run(n int, pool text) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE r int; t0 timestamptz;
 BEGIN
     t0 := clock_timestamp();
     FOR i IN 1..n LOOP
-        SELECT x INTO r FROM pgpool_ext.run('bench', 'SELECT 1') AS t(x int);
+        SELECT x INTO r FROM pgpool_ext.run(pool, 'SELECT 1') AS t(x int);
     END LOOP;
     RETURN bench_us(t0, n);
 END $$;
 
+CREATE FUNCTION bench_P2(n int) RETURNS float8 LANGUAGE sql
+AS $$ SELECT bench_run(n, 'bench') $$;
+
+CREATE FUNCTION bench_P2t(n int) RETURNS float8 LANGUAGE sql
+AS $$ SELECT bench_run(n, 'bench_tx') $$;
+
+-- release() returns void: assigned to a text variable, it is evaluated the
+-- way the floor's pg_backend_pid() is.
 CREATE FUNCTION bench_P3(n int) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; h bigint;
+DECLARE t0 timestamptz; h bigint; v text;
 BEGIN
     t0 := clock_timestamp();
     FOR i IN 1..n LOOP
         h := pgpool_ext.acquire('bench');
-        PERFORM pgpool_ext.release(h);
+        v := pgpool_ext.release(h);
     END LOOP;
     RETURN bench_us(t0, n);
 END $$;
@@ -581,9 +597,9 @@ SELECT bench_pgbouncer_tx();
 EOF
 chown "$PG_OS_USER:" "$WORK"/p4_*.sql
 
-# Wait for the pool's first connection (min_size 1).
+# Wait for the pools' first connections (min_size 1).
 for ((i = 0; i < 100; i++)); do
-	idle=$(local_psql -At -c "SELECT idle FROM pgpool_ext.pools WHERE pool_name = 'bench'")
+	idle=$(local_psql -At -c "SELECT min(idle) FROM pgpool_ext.pools WHERE pool_name LIKE 'bench%'")
 	[ "${idle:-0}" -ge 1 ] && break
 	sleep 0.2
 done
@@ -621,20 +637,29 @@ done
 ###########################################################################
 banner "P4: pgbench, -T $PGBENCH_T, clients ${CLIENTS[*]}"
 
-declare -A TPS=() CONNS=() P4ERR=() P4MSG=()
+declare -A TPS=() CPU=() CONNS=() P4ERR=() P4MSG=()
 
-# run_pgbench SYSTEM CLIENTS: sets P4_TPS to the run's tps (empty on failure)
-# and P4_HELD to the most remote connections of SYSTEM seen meanwhile.
+# cpu_busy_ticks: the machine's non-idle CPU time so far, in clock ticks
+cpu_busy_ticks()
+{
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+# run_pgbench SYSTEM CLIENTS: sets P4_TPS to the run's tps (empty on failure),
+# P4_CPU to the machine's CPU microseconds per transaction meanwhile, and
+# P4_HELD to the most remote connections of SYSTEM seen meanwhile.
 run_pgbench()
 {
-	local sys=$1 clients=$2 jobs out rc=0 sp sd sb
+	local sys=$1 clients=$2 jobs out rc=0 sp sd sb busy0 busy1
 	jobs=$(nproc)
 	[ "$jobs" -le "$clients" ] || jobs=$clients
 	remote_psql -At -c "SELECT bench_sample($PGBENCH_T)" >"$WORK/sample.out" 2>&1 &
 	BG_PIDS=($!)
+	busy0=$(cpu_busy_ticks)
 	out=$(as_postgres "$PGBIN/pgbench" -n -M prepared -T "$PGBENCH_T" \
 		-c "$clients" -j "$jobs" -f "$WORK/p4_$sys.sql" \
 		-h "$WORK" -p "$LOCAL_PORT" postgres 2>&1) || rc=$?
+	busy1=$(cpu_busy_ticks)
 	wait "${BG_PIDS[0]}" || true
 	BG_PIDS=()
 	# pgbench exits 2 when clients aborted on an error; the tps it prints
@@ -648,6 +673,13 @@ run_pgbench()
 	fi
 	P4_TPS=$(printf '%s\n' "$out" |
 		sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p')
+	# CPU time of the whole machine per transaction, in microseconds
+	P4_CPU=""
+	if [ -n "$P4_TPS" ]; then
+		P4_CPU=$(awk -v b="$((busy1 - busy0))" -v hz="$(getconf CLK_TCK)" \
+			-v tps="$P4_TPS" -v t="$PGBENCH_T" \
+			'BEGIN { if (tps > 0) printf "%.1f", b / hz * 1e6 / (tps * t) }')
+	fi
 	read -r sp sd sb <"$WORK/sample.out" || true
 	case $sys in
 	pool) P4_HELD=$sp ;;
@@ -662,13 +694,14 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		for sys in "${SYSTEMS[@]}"; do
 			run_pgbench "$sys" "$cl"
 			TPS[$sys,$cl]+="${P4_TPS:+$P4_TPS }"
+			CPU[$sys,$cl]+="${P4_CPU:+$P4_CPU }"
 			P4ERR[$sys,$cl]=$((${P4ERR[$sys,$cl]:-0} + P4_FAILED))
 			prev=${CONNS[$sys,$cl]:-0}
 			if [ "$P4_HELD" != "?" ] && [ "$P4_HELD" -gt "$prev" ]; then
 				prev=$P4_HELD
 			fi
 			CONNS[$sys,$cl]=$prev
-			log "rep $rep  $sys  -c $cl: ${P4_TPS:-ERR} tps, $P4_HELD remote connections"
+			log "rep $rep  $sys  -c $cl: ${P4_TPS:-ERR} tps, $P4_HELD remote connections, ${P4_CPU:-?} us CPU/tx"
 		done
 	done
 done
@@ -731,6 +764,7 @@ declare -A LABEL=(
 	[E]="E   postgres_fdw one-row table"
 	[P1]="P1  query(h) on a held handle"
 	[P2]="P2  run(pool)"
+	[P2t]="P2t run(pool), reset_query ''"
 	[P3]="P3  acquire + release"
 )
 row_fmt='%-37s %7s %9s %17s %4s %13s %12s %s\n'
@@ -765,6 +799,8 @@ r_e=$(calc "${MED[E]}" "${MED[B]}" /)
 r_p1=$(calc "${MED[P1]}" "${MED[B]}" /)
 r_p2=$(calc "${MED[P2]}" "${MED[B]}" /)
 r_p2d=$(calc "${MED[P2]}" "${MED[D]}" /)
+r_p2t=$(calc "${MED[P2t]}" "${MED[B]}" /)
+r_p2td=$(calc "${MED[P2t]}" "${MED[D]}" /)
 r_p3=$(calc "${MED[P3]}" "$two_floor" /)
 per_call_row floor "" "" ""
 per_call_row B "$(ratio "$r_b_floor" "x floor")" "" ""
@@ -774,6 +810,8 @@ per_call_row E "$(ratio "$r_e" "x B")" "" ""
 per_call_row P1 "$(ratio "$r_p1" "x B")" "<= 1.25 x B" "$(judge P1 B "$r_p1" 1.25)"
 per_call_row P2 "$(ratio "$r_p2" "x B")" "<= 1.3 x B" "$(judge P2 B "$r_p2" 1.3)"
 report "$row_fmt" "" "" "" "" "" "$(ratio "$r_p2d" "x D")" "<= 0.25 x D" "$(judge P2 D "$r_p2d" 0.25)"
+per_call_row P2t "$(ratio "$r_p2t" "x B")" "" ""
+report "$row_fmt" "" "" "" "" "" "$(ratio "$r_p2td" "x D")" "" ""
 per_call_row P3 "$(ratio "$r_p3" "x 2floor")" "<= 1.5 x 2fl" "$(judge P3 floor "$r_p3" 1.5)"
 
 # P4 table
@@ -810,6 +848,19 @@ if [ "${P4ERR[pool,32]:-0}" -gt 0 ] || [ "${P4ERR[dblink,32]:-0}" -gt 0 ]; then
 fi
 report 'target at 32 clients: pool tps >= dblink persistent tps (%s x) and pool <= 8 remote conns (%s): %s\n' \
 	"$(num "$r_p4")" "${CONNS[pool,32]}" "$v_p4"
+report '\nP4, CPU time of the whole machine (pgbench, both servers, PgBouncer) per\n'
+report '    transaction, microseconds, median of the runs: when every CPU is busy, tps is\n'
+report '    about (CPUs x 1e6) / this\n'
+report "$p4_fmt" clients "pool run(), max 8" "dblink persistent" "dblink via PgBouncer"
+for cl in "${CLIENTS[@]}"; do
+	cells=()
+	for sys in "${SYSTEMS[@]}"; do
+		# shellcheck disable=SC2086
+		read -r m _ _ <<<"$(stats ${CPU[$sys,$cl]:-})"
+		cells+=("$(num "$m")")
+	done
+	report "$p4_fmt" "$cl" "${cells[@]}"
+done
 
 # P5 table
 report '\nP5: %s rows (int, text) of SELECT i, md5(i::text) FROM generate_series(1, %s), counted locally;\n' "$ROWS" "$ROWS"
@@ -882,7 +933,8 @@ fi
 	done
 	for cl in "${CLIENTS[@]}"; do
 		for sys in "${SYSTEMS[@]}"; do
-			printf '  P4 %-9s -c %-2s tps: %s\n' "$sys" "$cl" "${TPS[$sys,$cl]}"
+			printf '  P4 %-9s -c %-2s tps: %s CPU us/tx: %s\n' "$sys" "$cl" \
+				"${TPS[$sys,$cl]}" "${CPU[$sys,$cl]:-}"
 		done
 	done
 	for m in pool dblink; do

@@ -119,6 +119,40 @@ is( $remote->safe_psql('postgres',
 	"SELECT * FROM pgpool_ext.run('failing', 'SELECT 6', timeout => '20s') AS t(x int)");
 is($out, '6', 'local restart: the pools are usable');
 
+# 5. A used connection is handed on while its reset runs; the reset then
+# fails: the new holder's first request gets 08006 that says so, the handle
+# stays dead until released, and the pool replaces the connection.
+$local->safe_psql('postgres', "
+	SELECT pgpool_ext.create_pool('failslow', '$ci', min_size => 1, max_size => 1,
+		reset_query => 'SELECT 1 / (count(*) - 1) FROM pg_sleep(3)')");
+ok( $local->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pgpool_ext.connections "
+		  . "WHERE pool_name = 'failslow' AND state = 'idle'"),
+	'failslow: one idle connection');
+$pid = remote_pid_of('failslow');
+$s = session($local);
+$h = sq_ok($s, "SELECT pgpool_ext.acquire('failslow', timeout => '20s')");
+sq_ok($s, "SELECT pgpool_ext.execute($h, 'SELECT 1')");
+sq_ok($s, "SELECT pgpool_ext.release($h)");
+# the reset takes 3 s: this acquire gets the connection being reset
+$h = sq_ok($s, "SELECT pgpool_ext.acquire('failslow', timeout => '20s')");
+($out, $err) = sq($s, "SELECT pgpool_ext.execute($h, 'SELECT 2')");
+is(sqlstate($err), '08006', 'reset fails under a waiting request: 08006');
+like($err, qr/could not reset the connection of pool "failslow" after its previous use/,
+	'reset fails under a waiting request: the message says why');
+like($err, qr/DETAIL:.*division by zero/, 'reset fails under a waiting request: the detail has the reset error');
+($out, $err) = sq($s, "SELECT pgpool_ext.execute($h, 'SELECT 3')");
+is(sqlstate($err), '08006', 'reset fails under a waiting request: the handle stays dead');
+sq_ok($s, "SELECT pgpool_ext.release($h)");
+$s->quit;
+ok( $local->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pgpool_ext.connections "
+		  . "WHERE pool_name = 'failslow' AND state = 'idle' AND remote_pid <> $pid"),
+	'reset fails under a waiting request: the connection was replaced');
+($out, $err) = psql_err($local,
+	"SELECT * FROM pgpool_ext.run('failslow', 'SELECT 7', timeout => '20s') AS t(x int)");
+is($out, '7', 'reset fails under a waiting request: the pool is usable');
+
 $local->stop;
 $remote->stop;
 done_testing();

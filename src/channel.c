@@ -391,6 +391,25 @@ ChannelAbort(void)
 		PoolWakeWorker();
 }
 
+/*
+ * ChannelInFlight
+ *		Does the worker still work on a request of ours on slotno?  True
+ *		from submission until the worker is done with it, even after we
+ *		gave it up (ChannelAbort): it may still be sending the end of it.
+ */
+bool
+ChannelInFlight(int slotno)
+{
+	BackendEntry *be = &PoolShared->backends[PGPOOL_MY_PROCNO];
+	bool		in_flight;
+
+	SpinLockAcquire(&be->mutex);
+	in_flight = be->chan_slot == slotno &&
+		(be->chan_state == CHAN_SUBMITTED || be->chan_state == CHAN_ACTIVE);
+	SpinLockRelease(&be->mutex);
+	return in_flight;
+}
+
 /* ---- worker side ---- */
 
 /*

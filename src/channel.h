@@ -49,6 +49,7 @@ extern void ChannelSubmit(int64 handle, RequestKind kind, int flags,
 extern void ChannelReceive(Size *len, void **data);
 extern void ChannelFinish(void);
 extern void ChannelAbort(void);
+extern bool ChannelInFlight(int slotno);
 
 /* worker side */
 extern bool ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch);

@@ -40,6 +40,8 @@
 
 WorkerConn *WorkerConns = NULL;
 
+static void conn_open(int slotno, int pool);
+static bool conn_backend_gave_up(int procno);
 static void conn_connect_step(int slotno);
 static void conn_connected(int slotno);
 static void conn_connect_failed(int slotno, const char *msg);
@@ -171,14 +173,26 @@ conn_error(WorkerConn *wc)
 bool
 ConnStartConnect(int pool, int partition)
 {
-	static const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *values[3];
 	int			slotno = PoolAllocSlot(pool, partition);
-	WorkerConn *wc;
 
 	if (slotno < 0)
 		return false;
-	wc = &WorkerConns[slotno];
+	conn_open(slotno, pool);
+	return true;
+}
+
+/*
+ * conn_open
+ *		Start connecting slotno (new, or held by a backend whose request
+ *		waits for a replacement) with pool's current conninfo.
+ */
+static void
+conn_open(int slotno, int pool)
+{
+	static const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *values[3];
+	WorkerConn *wc = &WorkerConns[slotno];
+
 	LWLockAcquire(PoolLock(pool), LW_SHARED);
 	strlcpy(wc->conninfo, PoolShared->pools[pool].def.conninfo, PGPOOL_CONNINFO_LEN);
 	LWLockRelease(PoolLock(pool));
@@ -197,7 +211,6 @@ ConnStartConnect(int pool, int partition)
 		PQsetNoticeReceiver(wc->conn, conn_notice_receiver, NULL);
 	if (wc->conn == NULL || PQstatus(wc->conn) == CONNECTION_BAD)
 		conn_connect_failed(slotno, NULL);
-	return true;
 }
 
 /* CONNECTING: one PQconnectPoll. */
@@ -215,13 +228,18 @@ conn_connect_step(int slotno)
 		conn_connect_failed(slotno, NULL);
 }
 
-/* The connection is up: record it and hand it over. */
+/*
+ * The connection is up: record it and hand it over; or, if it replaces
+ * one that could not be reset, run the request that waits for it.
+ */
 static void
 conn_connected(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	SlotEntry  *slot = &PoolShared->slots[slotno];
 	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+	bool		closing;
+	bool		password_refused;
 
 	if (PQsetnonblocking(wc->conn, 1) != 0)
 	{
@@ -237,8 +255,34 @@ conn_connected(int slotno)
 	pool->connects++;
 	pool->backoff_ms = 0;
 	pool->next_connect_at = 0;
-	PoolHandOver(slotno);
+	slot->reset_pending = false;	/* a new connection has nothing to reset */
+
+	/*
+	 * A replacement for a held connection (conn_settle): the holder passed
+	 * handle_check_password() with the old one, so apply its rule here.
+	 */
+	password_refused = (slot->state == SLOT_BUSY || slot->state == SLOT_ACQUIRED) &&
+		pool->def.password_required && !slot->used_password &&
+		!slot->holder_superuser;
+	/* a new one, or a replacement whose holder let go of it meanwhile */
+	if (slot->state == SLOT_CONNECTING || slot->state == SLOT_RESETTING)
+		PoolHandOver(slotno);
+	closing = slot->state == SLOT_CLOSING;
 	LWLockRelease(&pool->lock);
+
+	if (password_refused)
+	{
+		conn_close_libpq(wc);
+		wc->phase = CONN_NONE;
+		if (wc->pending_procno >= 0)
+			conn_reject_pending(slotno, "connection to the remote server was lost",
+								"Its replacement did not authenticate with a password.");
+		conn_settle(slotno, -1);
+	}
+	else if (closing)
+		conn_settle(slotno, -1);
+	else if (wc->pending_procno >= 0)
+		conn_start_pending(slotno);
 }
 
 /*
@@ -280,7 +324,13 @@ conn_connect_failed(int slotno, const char *why)
 			 errdetail_internal("%s", msg)));
 	conn_close_libpq(wc);
 	wc->phase = CONN_NONE;
-	PoolFreeSlot(slotno);
+	if (wc->pending_procno >= 0)
+		conn_reject_pending(slotno, "could not connect to the remote server", msg);
+	/* only the worker moves a slot out of CONNECTING */
+	if (PoolShared->slots[slotno].state == SLOT_CONNECTING)
+		PoolFreeSlot(slotno);
+	else
+		conn_settle(slotno, -1);	/* a replacement: the holder's is broken */
 	pfree(msg);
 }
 
@@ -290,9 +340,12 @@ conn_connect_failed(int slotno, const char *why)
  *		in worker epoch epoch): check that it may run, attach, start it.
  *		A request that may not run (stale, connection gone, slot not held
  *		by that backend) is answered with an error without touching any
- *		connection.  On a connection whose reset is pending or running the
- *		request waits in the worker (pending_procno) until the reset is
- *		done: the previous holder's session state never reaches it.
+ *		connection.  The previous holder's request may still be ending
+ *		(the connection was released while its end was being sent): then
+ *		this one is answered with 08006 too.  On a connection whose reset
+ *		is pending or running, or that is being replaced, the request waits
+ *		in the worker (pending_procno) until that is done: the previous
+ *		holder's session state never reaches it.
  */
 void
 ConnAcceptRequest(int procno, int slotno, uint32 epoch)
@@ -326,14 +379,15 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 		reset = slot->reset_pending;
 		LWLockRelease(PoolLock(pool));
 	}
-	if (!ok || (wc->phase != CONN_READY && wc->phase != CONN_RESET))
+	if (!ok || (wc->phase != CONN_READY && wc->phase != CONN_RESET &&
+				wc->phase != CONN_CONNECTING))
 	{
 		ChannelWorkerReject(procno, "connection to the remote server was lost", "");
 		if (ok)
 			conn_settle(slotno, procno);	/* BUSY, no connection: broken */
 		return;
 	}
-	if (reset || wc->phase == CONN_RESET)
+	if (reset || wc->phase == CONN_RESET || wc->phase == CONN_CONNECTING)
 	{
 		wc->pending_procno = procno;
 		if (wc->phase == CONN_READY)
@@ -367,15 +421,50 @@ conn_start_pending(int slotno)
 		ChannelWorkerReject(procno, "connection to the remote server was lost", "");
 }
 
-/* The connection a request waited for is gone: answer it with 08006. */
+/*
+ * A request that waited for the connection will not run: answer it with
+ * 08006 (a backend that gave up ignores that).  A slot it still holds is no
+ * longer busy.
+ */
 static void
 conn_reject_pending(int slotno, const char *message, const char *detail)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
 	int			procno = wc->pending_procno;
+	int			pool = slot->pool;
 
 	wc->pending_procno = -1;
 	ChannelWorkerReject(procno, message, detail);
+	if (pool < 0 || wc->conn == NULL)
+		return;					/* conn_settle decides: broken */
+	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+	if (slot->pool == pool && slot->holder_procno == procno &&
+		slot->state == SLOT_BUSY)
+		PoolSetSlotState(slotno, SLOT_ACQUIRED);
+	LWLockRelease(PoolLock(pool));
+}
+
+/*
+ * May the connection a request waits for, which could not be reset (or
+ * died), be replaced in place?  Yes while its backend still holds it and
+ * waits, and the pool is not being dropped.
+ */
+static bool
+conn_can_reopen(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	int			pool = slot->pool;
+	bool		ok;
+
+	if (pool < 0 || conn_backend_gave_up(wc->pending_procno))
+		return false;
+	LWLockAcquire(PoolLock(pool), LW_SHARED);
+	ok = slot->pool == pool && slot->holder_procno == wc->pending_procno &&
+		slot->state == SLOT_BUSY && !PoolShared->pools[pool].dropping;
+	LWLockRelease(PoolLock(pool));
+	return ok;
 }
 
 /* Attach to procno's queues and start its request on slotno. */
@@ -409,20 +498,24 @@ conn_begin_request(int slotno, int procno)
 	conn_request_step(slotno);
 }
 
-/* Did the backend give up on its request? */
+/* Did backend procno give up on its request? */
 static bool
-conn_cancel_requested(WorkerConn *wc)
+conn_backend_gave_up(int procno)
 {
-	BackendEntry *be;
+	BackendEntry *be = &PoolShared->backends[procno];
 	bool		cancel;
 
-	if (wc->procno < 0)
-		return true;
-	be = &PoolShared->backends[wc->procno];
 	SpinLockAcquire(&be->mutex);
 	cancel = be->chan_cancel;
 	SpinLockRelease(&be->mutex);
 	return cancel;
+}
+
+/* Did the backend give up on the request being served? */
+static bool
+conn_cancel_requested(WorkerConn *wc)
+{
+	return wc->procno < 0 || conn_backend_gave_up(wc->procno);
 }
 
 /* CONN_REQUEST: read the request and send it to the remote server. */
@@ -930,9 +1023,19 @@ conn_settle(int slotno, int done_procno)
 
 	if (pool < 0)
 		return;
-	/* only a failed reset or a close settles a slot with a waiting request */
+	/*
+	 * Only a failed reset or a close settles a slot with a waiting request:
+	 * replace the connection for it, or tell it.
+	 */
 	if (wc->pending_procno >= 0)
+	{
+		if (!alive && conn_can_reopen(slotno))
+		{
+			conn_open(slotno, pool);
+			return;
+		}
 		conn_reject_pending(slotno, "connection to the remote server was lost", "");
+	}
 	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 	switch (slot->state)
 	{
@@ -1022,10 +1125,6 @@ conn_reset_step(int slotno, bool readable)
 				PQclear(res);
 				conn_close_libpq(wc);
 				wc->phase = CONN_NONE;
-				if (wc->pending_procno >= 0)
-					conn_reject_pending(slotno,
-										psprintf("could not reset the connection of pool \"%s\" after its previous use",
-												 pool->name), msg);
 				conn_settle(slotno, -1);
 				return;
 			}
@@ -1089,6 +1188,9 @@ ConnStep(int slotno, uint32 events)
 	WorkerConn *wc = &WorkerConns[slotno];
 	bool		readable = (events & WL_SOCKET_READABLE) != 0;
 
+	/* a request waiting for a reset or a replacement may be given up */
+	if (wc->pending_procno >= 0 && conn_backend_gave_up(wc->pending_procno))
+		conn_reject_pending(slotno, "request cancelled", "");
 	switch (wc->phase)
 	{
 		case CONN_NONE:

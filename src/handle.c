@@ -144,10 +144,11 @@ PoolWaitConfigLoaded(bool must_load)
 }
 
 /*
- * The last pool this backend looked up.  Pool indexes, generations, owners
- * and grants change only when the worker loads definitions, and it bumps
- * config_loaded after every load, so the entry is good while config_loaded
- * is what it was.  It spares acquire the global lock and the name search;
+ * The last pool this backend looked up.  Pools are made and dropped, and
+ * their owners and grants change, only when the worker loads definitions
+ * (the janitor later frees a dropped pool's entry, which the generation
+ * check below catches), and the worker bumps config_loaded after every
+ * load, so the entry is good while config_loaded is what it was.  It spares acquire the global lock and the name search;
  * whether the pool still exists is checked under its own lock, and the
  * permission check is made at every call.
  */
@@ -224,11 +225,11 @@ handle_make(int slotno)
 
 /*
  * handle_pick_idle
- *		A connection of part's idle list to hand out, or -1: the most
- *		recently used idle one, else one still being reset (its first
- *		request waits for the reset in the worker, which is still sooner
- *		than waiting for a grant).  Idle connections opened with an older
- *		conninfo are closed, not used.
+ *		A connection of part's idle list to hand out, or -1: the list holds
+ *		the idle ones first, most recently used first, then those still
+ *		being reset (the first request on one of those waits for the reset
+ *		in the worker, which is still sooner than waiting for a grant).
+ *		Connections opened with an older conninfo are closed, not used.
  *
  * Caller holds the pool lock exclusively.
  */
@@ -236,24 +237,18 @@ static int
 handle_pick_idle(PoolEntry *pool, PartitionEntry *part)
 {
 	dlist_mutable_iter iter;
-	int			resetting = -1;
 
 	dlist_foreach_modify(iter, &part->idle)
 	{
 		SlotEntry  *slot = dlist_container(SlotEntry, idle_node, iter.cur);
 		int			slotno = slot - PoolShared->slots;
 
-		if (slot->def_version != pool->def_version)
-		{
-			PoolSetSlotState(slotno, SLOT_CLOSING);
-			PoolWakeWorker();
-		}
-		else if (slot->state == SLOT_IDLE)
+		if (slot->def_version == pool->def_version)
 			return slotno;
-		else if (resetting < 0)
-			resetting = slotno;
+		PoolSetSlotState(slotno, SLOT_CLOSING);
+		PoolWakeWorker();
 	}
-	return resetting;
+	return -1;
 }
 
 /*
@@ -302,7 +297,8 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 		slotno = handle_pick_idle(pool, part);
 	if (slotno >= 0)
 	{
-		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(), scope);
+		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(),
+					  superuser(), scope);
 		LWLockRelease(&pool->lock);
 	}
 	else
@@ -313,6 +309,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 		be->priority = prio;
 		be->wait_scope = scope;
 		be->wait_role = GetUserId();
+		be->wait_superuser = superuser();
 		be->wait_start = GetCurrentTimestamp();
 		be->granted_slot = -1;
 		WaitqEnqueue(part, be);
@@ -540,28 +537,32 @@ static void
 handle_release_locked(int slotno)
 {
 	SlotEntry  *slot = &PoolShared->slots[slotno];
-	bool		wake;
 
 	if (slot->scope == SCOPE_TRANSACTION && xact_handles > 0)
 		xact_handles--;
 	slot->last_used_at = PoolSlotClock();
+	if (slot->state == SLOT_ACQUIRED && !ChannelInFlight(slotno))
+	{
+		/*
+		 * If used, the worker resets it (after run() it already does), and
+		 * meanwhile it may be handed on.
+		 */
+		bool		wake = slot->dirty && !slot->reset_pending;
+
+		if (slot->dirty)
+			slot->reset_pending = true;
+		slot->dirty = false;
+		PoolHandOver(slotno);
+		if (wake)
+			PoolWakeWorker();
+		return;
+	}
 	switch (slot->state)
 	{
 		case SLOT_ACQUIRED:
-
-			/*
-			 * Used: the worker resets it (after run() it already does), and
-			 * meanwhile it may be handed on.
-			 */
-			wake = slot->dirty && !slot->reset_pending;
-			if (slot->dirty)
-				slot->reset_pending = true;
-			slot->dirty = false;
-			PoolHandOver(slotno);
-			if (wake)
-				PoolWakeWorker();
-			return;
+			/* the worker still sends us the end of an abandoned request */
 		case SLOT_BUSY:
+			/* it ends the request, then resets and hands the slot over */
 			slot->holder_procno = -1;
 			slot->holder_pid = 0;
 			PoolSetSlotState(slotno, SLOT_RESETTING);

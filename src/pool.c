@@ -188,7 +188,8 @@ PoolSetSlotState(int slotno, PoolSlotState newstate)
  * Caller must hold the pool lock exclusively.
  */
 void
-PoolClaimSlot(int slotno, int procno, int pid, Oid role, PoolScope scope)
+PoolClaimSlot(int slotno, int procno, int pid, Oid role, bool role_superuser,
+			  PoolScope scope)
 {
 	SlotEntry  *slot = &PoolShared->slots[slotno];
 
@@ -198,6 +199,7 @@ PoolClaimSlot(int slotno, int procno, int pid, Oid role, PoolScope scope)
 	slot->holder_procno = procno;
 	slot->holder_pid = pid;
 	slot->holder_role = role;
+	slot->holder_superuser = role_superuser;
 	slot->scope = scope;
 	slot->acquired_at = PoolSlotClock();
 	slot->last_used_at = slot->acquired_at;
@@ -209,7 +211,7 @@ PoolClaimSlot(int slotno, int procno, int pid, Oid role, PoolScope scope)
 
 /*
  * PoolHandOver
- *		A connected slot nobody holds is ready: give it to the first waiter
+ *		A connected slot nobody holds any more: give it to the first waiter
  *		of its partition, or make it idle.  A slot of a dropped pool or one
  *		opened with an older definition is closed instead.
  *
@@ -246,6 +248,7 @@ PoolHandOver(int slotno)
 		pool_grant(slotno, be);
 	else if (slot->reset_pending)
 	{
+		Assert(!slot->listed);
 		dlist_push_tail(&part->idle, &slot->idle_node);
 		slot->listed = true;
 	}
@@ -261,7 +264,7 @@ pool_grant(int slotno, BackendEntry *be)
 
 	PoolShared->pools[slot->pool].nwaiting--;
 	PoolClaimSlot(slotno, be - PoolShared->backends, be->pid, be->wait_role,
-				  be->wait_scope);
+				  be->wait_superuser, be->wait_scope);
 	be->granted_slot = slotno;
 	SetLatch(&GetPGProcByNumber(be - PoolShared->backends)->procLatch);
 }
@@ -344,10 +347,12 @@ PoolFreeSlot(int slotno)
 /*
  * PoolSlotClock
  *		The time for slot bookkeeping (created_at, acquired_at,
- *		last_used_at): the kernel's coarse clock, a few milliseconds behind
- *		and several times cheaper to read than GetCurrentTimestamp(), which
- *		acquire and release would otherwise each pay for.  Every slot time
- *		comes from it, so they stay ordered among themselves.
+ *		last_used_at): the kernel's coarse clock, up to one clock tick (4 ms
+ *		here, 10 ms at HZ=100) behind and several times cheaper to read than
+ *		GetCurrentTimestamp(), which acquire and release would otherwise each
+ *		pay for.  Every slot time comes from it, so they stay ordered among
+ *		themselves; against other clocks they may be a tick early (an idle
+ *		timeout may fire that much sooner).
  */
 TimestampTz
 PoolSlotClock(void)

@@ -20,7 +20,7 @@ extern int	PoolGetPartition(int pool, const char *key, bool create);
 extern int	PoolCreatePartitionLocked(int pool, const char *key);
 extern void PoolSetSlotState(int slotno, PoolSlotState newstate);
 extern void PoolClaimSlot(int slotno, int procno, int pid, Oid role,
-						  PoolScope scope);
+						  bool role_superuser, PoolScope scope);
 extern void PoolHandOver(int slotno);
 extern int	PoolAllocSlot(int pool, int partition);
 extern void PoolFreeSlot(int slotno);

@@ -79,10 +79,12 @@ typedef enum PoolSlotState
 {
 	SLOT_FREE = 0,				/* unused, belongs to no pool */
 	SLOT_CONNECTING,			/* worker is connecting */
-	SLOT_IDLE,					/* connected, on its partition's idle list */
+	SLOT_IDLE,					/* connected, free, on its partition's idle list */
 	SLOT_ACQUIRED,				/* held by a handle, nothing in flight */
 	SLOT_BUSY,					/* held, a request is in flight */
-	SLOT_RESETTING,				/* released, worker runs ROLLBACK + reset */
+	SLOT_RESETTING,				/* released after use, not held: the worker
+								 * resets it (ROLLBACK + reset query); listed
+								 * (acquirable) unless released mid-request */
 	SLOT_BROKEN,				/* held, but its connection is gone */
 	SLOT_CLOSING				/* worker is to close it */
 } PoolSlotState;
@@ -145,7 +147,8 @@ typedef struct PartitionEntry
 
 	/* under the pool's lock */
 	dlist_head	waiters[PGPOOL_NPRIORITIES];	/* BackendEntry.wait_node */
-	dlist_head	idle;			/* SlotEntry.idle_node, most recent first */
+	dlist_head	idle;			/* SlotEntry.idle_node: IDLE slots, most
+								 * recent first, then RESETTING ones */
 	int			nwaiting;
 	int			count[PGPOOL_NSTATES];	/* slots of this partition by state */
 } PartitionEntry;
@@ -165,6 +168,7 @@ typedef struct SlotEntry
 	int			holder_procno;	/* [BW] -1 if not held */
 	int			holder_pid;		/* [BW] */
 	Oid			holder_role;	/* [BW] */
+	bool		holder_superuser;	/* [BW] holder_role is a superuser */
 	PoolScope	scope;			/* [BW] */
 	TimestampTz acquired_at;	/* [BW] */
 	bool		dirty;			/* [BW] used since acquire: reset on release */
@@ -210,6 +214,7 @@ typedef struct BackendEntry
 	PoolPriority priority;		/* [B] */
 	PoolScope	wait_scope;		/* [B] */
 	Oid			wait_role;		/* [B] */
+	bool		wait_superuser; /* [B] wait_role is a superuser */
 	int			pid;			/* [B] */
 	TimestampTz wait_start;		/* [B] */
 	int			granted_slot;	/* [BW] slot handed over, or -1 */

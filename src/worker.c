@@ -240,13 +240,17 @@ worker_handle_released(void)
 
 		if (slot->pool < 0 || wc->procno >= 0)
 			continue;
-		/* reset_pending: unlocked peek, set before the latch that woke us */
-		if ((slot->state == SLOT_RESETTING || slot->reset_pending) &&
-			wc->phase == CONN_READY)
-			ConnStartReset(i);
-		else if (slot->state == SLOT_CLOSING &&
-				 (wc->phase == CONN_READY || wc->phase == CONN_NONE))
+		/*
+		 * Unlocked peeks: a backend sets the state or reset_pending before
+		 * the latch that wakes us; the worker sets reset_pending itself
+		 * after run().
+		 */
+		if (slot->state == SLOT_CLOSING &&
+			(wc->phase == CONN_READY || wc->phase == CONN_NONE))
 			ConnCloseSlot(i, "closed");
+		else if ((slot->state == SLOT_RESETTING || slot->reset_pending) &&
+				 wc->phase == CONN_READY)
+			ConnStartReset(i);
 	}
 }
 

@@ -347,7 +347,8 @@ BEGIN
                count(*) FILTER (WHERE application_name = 'bench_dblink'),
                count(*) FILTER (WHERE application_name IS DISTINCT FROM 'bench_pool'
                                   AND application_name IS DISTINCT FROM 'bench_dblink'
-                                  AND application_name IS DISTINCT FROM 'bench_fdw')
+                                  AND application_name IS DISTINCT FROM 'bench_fdw'
+                                  AND application_name IS DISTINCT FROM 'bench_pool_tx')
           INTO p, d, b
           FROM pg_stat_activity
          WHERE usename = 'bench' AND pid <> pg_backend_pid();
@@ -420,7 +421,8 @@ CREATE USER MAPPING FOR postgres SERVER remote
 CREATE FOREIGN TABLE one_ft (x int) SERVER remote
     OPTIONS (schema_name 'public', table_name 'one');
 SELECT pgpool_ext.create_pool('bench', :'pool', min_size => 1, max_size => 8);
-SELECT pgpool_ext.create_pool('bench_tx', :'pool', min_size => 1, max_size => 8,
+SELECT pgpool_ext.create_pool('bench_tx', :'pool' || ' application_name=bench_pool_tx',
+                              min_size => 1, max_size => 8,
                               reset_query => '');
 EOF
 

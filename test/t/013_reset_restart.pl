@@ -120,38 +120,64 @@ is( $remote->safe_psql('postgres',
 is($out, '6', 'local restart: the pools are usable');
 
 # 5. A used connection is handed on while its reset runs; the reset then
-# fails: the new holder's first request gets 08006 that says so, the handle
-# stays dead until released, and the pool replaces the connection.
+# fails: the connection is replaced in place, and the new holder's first
+# request runs on the replacement.
 $local->safe_psql('postgres', "
 	SELECT pgpool_ext.create_pool('failslow', '$ci', min_size => 1, max_size => 1,
-		reset_query => 'SELECT 1 / (count(*) - 1) FROM pg_sleep(3)')");
+		reset_query => 'SELECT 1 / (count(*) - 1) FROM pg_sleep(3)');
+	SELECT pgpool_ext.create_pool('slowreset', '$ci', min_size => 1, max_size => 1,
+		reset_query => 'SELECT pg_sleep(3); RESET ALL');");
 ok( $local->poll_query_until('postgres',
-		"SELECT count(*) = 1 FROM pgpool_ext.connections "
-		  . "WHERE pool_name = 'failslow' AND state = 'idle'"),
-	'failslow: one idle connection');
+		"SELECT count(*) = 2 FROM pgpool_ext.connections "
+		  . "WHERE pool_name IN ('failslow', 'slowreset') AND state = 'idle'"),
+	'failslow, slowreset: one idle connection each');
 $pid = remote_pid_of('failslow');
 $s = session($local);
 $h = sq_ok($s, "SELECT pgpool_ext.acquire('failslow', timeout => '20s')");
-sq_ok($s, "SELECT pgpool_ext.execute($h, 'SELECT 1')");
+sq_ok($s, "SELECT pgpool_ext.execute($h, 'SET work_mem = ''7MB''')");
 sq_ok($s, "SELECT pgpool_ext.release($h)");
 # the reset takes 3 s: this acquire gets the connection being reset
 $h = sq_ok($s, "SELECT pgpool_ext.acquire('failslow', timeout => '20s')");
-($out, $err) = sq($s, "SELECT pgpool_ext.execute($h, 'SELECT 2')");
-is(sqlstate($err), '08006', 'reset fails under a waiting request: 08006');
-like($err, qr/could not reset the connection of pool "failslow" after its previous use/,
-	'reset fails under a waiting request: the message says why');
-like($err, qr/DETAIL:.*division by zero/, 'reset fails under a waiting request: the detail has the reset error');
-($out, $err) = sq($s, "SELECT pgpool_ext.execute($h, 'SELECT 3')");
-is(sqlstate($err), '08006', 'reset fails under a waiting request: the handle stays dead');
+is( sq_ok($s,
+		"SELECT state FROM pgpool_ext.connections WHERE pool_name = 'failslow'"),
+	'acquired', 'failslow: the connection being reset was handed out');
+my $row = sq_ok($s,
+	"SELECT pid || ' ' || w FROM pgpool_ext.query($h, "
+	  . "'SELECT pg_backend_pid(), current_setting(''work_mem'')') AS t(pid int, w text)");
+my ($newpid, $wm) = split / /, $row;
+isnt($newpid, $pid, 'reset failed under a waiting request: it ran on a replacement connection');
+is($wm, '4MB', 'reset failed under a waiting request: without the old setting');
+is(remote_pid_of('failslow'), $newpid, 'reset failed under a waiting request: the view shows the replacement');
+sq_ok($s, "SELECT pgpool_ext.release($h)");
+ok( $remote->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid"),
+	'reset failed under a waiting request: the old remote backend is gone');
+
+# 6. A request waiting for a reset can be cancelled; the session's other
+# work does not wait for that reset, and the handle stays usable.
+$h = sq_ok($s, "SELECT pgpool_ext.acquire('slowreset', timeout => '20s')");
+sq_ok($s, "SELECT pgpool_ext.execute($h, 'SET work_mem = ''7MB''')");
+sq_ok($s, "SELECT pgpool_ext.release($h)");
+$h = sq_ok($s, "SELECT pgpool_ext.acquire('slowreset', timeout => '20s')");
+($out, $err) = sq($s,
+	"SET statement_timeout = '300ms'; SELECT pgpool_ext.execute($h, 'SELECT 1')");
+is(sqlstate($err), '57014', 'waiting for a reset: statement_timeout cancels the request');
+sq_ok($s, 'RESET statement_timeout');
+is( sq_ok($s, "SELECT * FROM pgpool_ext.run('failing', 'SELECT 8', timeout => '20s') AS t(x int)"),
+	'8', 'waiting for a reset: the session can use another pool');
+is( $remote->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(3); RESET ALL' "
+		  . "AND state = 'active'"),
+	'1', '... while that reset still runs');
+is( sq_ok($s,
+		"SELECT w FROM pgpool_ext.query($h, 'SELECT current_setting(''work_mem'')') AS t(w text)"),
+	'4MB', 'waiting for a reset: the handle then works, on the reset connection');
 sq_ok($s, "SELECT pgpool_ext.release($h)");
 $s->quit;
 ok( $local->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM pgpool_ext.connections "
-		  . "WHERE pool_name = 'failslow' AND state = 'idle' AND remote_pid <> $pid"),
-	'reset fails under a waiting request: the connection was replaced');
-($out, $err) = psql_err($local,
-	"SELECT * FROM pgpool_ext.run('failslow', 'SELECT 7', timeout => '20s') AS t(x int)");
-is($out, '7', 'reset fails under a waiting request: the pool is usable');
+		  . "WHERE pool_name = 'failslow' AND state = 'idle'"),
+	'failslow: back to one idle connection');
 
 $local->stop;
 $remote->stop;

@@ -403,6 +403,9 @@ ChannelInFlight(int slotno)
 	BackendEntry *be = &PoolShared->backends[PGPOOL_MY_PROCNO];
 	bool		in_flight;
 
+	/* only we move our channel out of IDLE: no lock needed to see that */
+	if (be->chan_state == CHAN_IDLE)
+		return false;
 	SpinLockAcquire(&be->mutex);
 	in_flight = be->chan_slot == slotno &&
 		(be->chan_state == CHAN_SUBMITTED || be->chan_state == CHAN_ACTIVE);

@@ -84,6 +84,16 @@ static int64 interval_ms(Interval *iv, const char *option);
 static void store_definition(const char *name, PoolOptions *o, bool create);
 static void load_definition(const char *name, PoolOptions *o);
 static int	count_pool_handles(const char *name);
+static bool text_is(const text *t, const char *word);
+
+/* Is t word, ignoring case?  (No copy: acquire's defaults are checked so.) */
+static bool
+text_is(const text *t, const char *word)
+{
+	size_t		len = VARSIZE_ANY_EXHDR(t);
+
+	return len == strlen(word) && pg_strncasecmp(VARDATA_ANY(t), word, len) == 0;
+}
 
 /* Definitions live in pgpool_ext.database only. */
 static void
@@ -751,7 +761,7 @@ pgpool_ext_acquire(PG_FUNCTION_ARGS)
 	{
 		timeout_ms = PoolTimeoutArg(PG_GETARG_INTERVAL_P(1));
 	}
-	if (!PG_ARGISNULL(2))
+	if (!PG_ARGISNULL(2) && !text_is(PG_GETARG_TEXT_PP(2), "normal"))
 	{
 		char	   *p = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
@@ -773,16 +783,16 @@ pgpool_ext_acquire(PG_FUNCTION_ARGS)
 	}
 	if (!PG_ARGISNULL(4))
 	{
-		char	   *s = text_to_cstring(PG_GETARG_TEXT_PP(4));
+		text	   *s = PG_GETARG_TEXT_PP(4);
 
-		if (pg_strcasecmp(s, "session") == 0)
+		if (text_is(s, "session"))
 			scope = SCOPE_SESSION;
-		else if (pg_strcasecmp(s, "transaction") == 0)
+		else if (text_is(s, "transaction"))
 			scope = SCOPE_TRANSACTION;
 		else
 			ereport(ERROR,
 					(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
-					 errmsg("invalid scope \"%s\"", s),
+					 errmsg("invalid scope \"%s\"", text_to_cstring(s)),
 					 errhint("Valid scopes are session and transaction.")));
 	}
 	PG_RETURN_INT64(HandleAcquire(pool, timeout_ms, prio, partition, scope));

@@ -7,7 +7,7 @@
 # Usage, as root on Debian 12 with PostgreSQL 15 ("sudo test/bench/run.sh"),
 # from any directory:
 #
-#     test/bench/run.sh                  # full run, about 7 minutes on 2 CPUs
+#     test/bench/run.sh                  # full run, about 9 minutes on 2 CPUs
 #     BENCH_QUICK=1 test/bench/run.sh    # about 2 minutes, fewer iterations
 #
 # It
@@ -43,7 +43,8 @@
 #   P3     acquire + release, an idle connection available      <= 1.5 x (2 x floor)
 #          (both called as PL/pgSQL expressions, as the floor's function is:
 #          PERFORM would add the executor start-up of a whole query to each)
-#   P4     pgbench -c 1/8/32: run() on the pool (max 8) vs dblink persistent
+#   P4     pgbench -c 1/8/32: run() on the pool (max 8), and on the pool
+#          with reset_query '' (max 8), vs dblink persistent
 #          (one remote connection per client, opened once) vs dblink
 #          connect+query+disconnect through PgBouncer; tps and the most
 #          remote connections each held (sampled on remote every 50 ms)
@@ -114,7 +115,7 @@ else
 fi
 CASES=(floor B C D E P1 P2 P2t P3)
 CLIENTS=(1 8 32)
-SYSTEMS=(pool dblink pgbouncer)
+SYSTEMS=(pool pool_tx dblink pgbouncer)
 
 require_root
 save_stdio
@@ -339,23 +340,25 @@ remote_psql <<'EOF'
 CREATE FUNCTION bench_sample(secs float8) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     t_end timestamptz := clock_timestamp() + secs * interval '1 second';
-    mp int := 0; md int := 0; mb int := 0; p int; d int; b int;
+    mp int := 0; mt int := 0; md int := 0; mb int := 0; p int; t int; d int; b int;
 BEGIN
     WHILE clock_timestamp() < t_end LOOP
         PERFORM pg_stat_clear_snapshot();
         SELECT count(*) FILTER (WHERE application_name = 'bench_pool'),
+               count(*) FILTER (WHERE application_name = 'bench_pool_tx'),
                count(*) FILTER (WHERE application_name = 'bench_dblink'),
                count(*) FILTER (WHERE application_name IS DISTINCT FROM 'bench_pool'
                                   AND application_name IS DISTINCT FROM 'bench_dblink'
                                   AND application_name IS DISTINCT FROM 'bench_fdw'
                                   AND application_name IS DISTINCT FROM 'bench_pool_tx')
-          INTO p, d, b
+          INTO p, t, d, b
           FROM pg_stat_activity
          WHERE usename = 'bench' AND pid <> pg_backend_pid();
-        mp := greatest(mp, p); md := greatest(md, d); mb := greatest(mb, b);
+        mp := greatest(mp, p); mt := greatest(mt, t);
+        md := greatest(md, d); mb := greatest(mb, b);
         PERFORM pg_sleep(0.05);
     END LOOP;
-    RETURN format('%s %s %s', mp, md, mb);
+    RETURN format('%s %s %s %s', mp, mt, md, mb);
 END
 $$;
 EOF
@@ -527,6 +530,31 @@ BEGIN
     RETURN bench_us(t0, n);
 END $$;
 
+-- What the whole machine did meanwhile, from /proc/stat: context switches
+-- and busy CPU time in clock ticks (user, nice, system, irq, softirq, steal).
+CREATE FUNCTION bench_machine(OUT ctxt bigint, OUT busy bigint) LANGUAGE sql AS $$
+    WITH f AS (SELECT pg_read_file('/proc/stat') AS s),
+         c AS (SELECT s, regexp_split_to_array((regexp_match(s, '^cpu +([0-9 ]+)'))[1],
+                                               ' +')::bigint[] AS a FROM f)
+    SELECT (regexp_match(s, E'\nctxt (\\d+)'))[1]::bigint,
+           a[1] + a[2] + a[3] + a[6] + a[7] + a[8]
+      FROM c
+$$;
+
+-- One timed call of bench_<c>(n): microseconds per iteration, and the
+-- machine's context switches and CPU microseconds per iteration meanwhile.
+CREATE FUNCTION bench_measure(c text, n int, hz int,
+    OUT us float8, OUT cs float8, OUT cpu float8)
+LANGUAGE plpgsql AS $$
+DECLARE m0 record; m1 record;
+BEGIN
+    SELECT * INTO m0 FROM bench_machine();
+    EXECUTE format('SELECT bench_%s($1)', c) INTO us USING n;
+    SELECT * INTO m1 FROM bench_machine();
+    cs := (m1.ctxt - m0.ctxt)::float8 / n;
+    cpu := (m1.busy - m0.busy) * 1e6 / hz / n;
+END $$;
+
 -- P4, dblink persistent: the pgbench client's session opens its dblink
 -- connection on its first transaction and keeps it.
 CREATE FUNCTION bench_dblink_conn() RETURNS text LANGUAGE plpgsql AS $$
@@ -591,6 +619,9 @@ EOF
 cat >"$WORK/p4_pool.sql" <<'EOF'
 SELECT * FROM pgpool_ext.run('bench', 'SELECT 1') AS t(x int);
 EOF
+cat >"$WORK/p4_pool_tx.sql" <<'EOF'
+SELECT * FROM pgpool_ext.run('bench_tx', 'SELECT 1') AS t(x int);
+EOF
 cat >"$WORK/p4_dblink.sql" <<'EOF'
 SELECT * FROM dblink(bench_dblink_conn(), 'SELECT 1') AS t(x int);
 EOF
@@ -619,15 +650,21 @@ declare -A RAW=() ERRS=() ERRMSG=()
 for c in "${CASES[@]}"; do RAW[$c]=""; ERRS[$c]=0; done
 
 # Each repetition of each case runs in a fresh session: one untimed warm-up
-# call of a tenth of the iterations, then the timed call.
+# call of a tenth of the iterations, then the timed call, with the machine's
+# context switches and CPU time per call meanwhile.
+HZ=$(getconf CLK_TCK)
+declare -A CSW=() CPUC=()
 for ((rep = 1; rep <= REPS; rep++)); do
 	for c in "${CASES[@]}"; do
 		n=${ITER[$c]}
 		w=$((n / 10 > 0 ? n / 10 : 1))
-		if v=$(local_psql -At -c "SELECT bench_$c($w)" -c "SELECT bench_$c($n)" 2>"$WORK/case.err" | tail -n 1) &&
-			[ -n "$v" ]; then
+		if row=$(local_psql -At -F ' ' -c "SELECT bench_$c($w)" \
+			-c "SELECT * FROM bench_measure('$c', $n, $HZ)" 2>"$WORK/case.err" | tail -n 1) &&
+			read -r v cs cpu <<<"$row" && [ -n "$v" ]; then
 			RAW[$c]+="$v "
-			log "rep $rep  $c: $(num "$v") us/call"
+			CSW[$c]+="$cs "
+			CPUC[$c]+="$cpu "
+			log "rep $rep  $c: $(num "$v") us/call, $(num "$cs") context switches and $(num "$cpu") us CPU per call"
 		else
 			ERRS[$c]=$((ERRS[$c] + 1))
 			[ -n "${ERRMSG[$c]:-}" ] || ERRMSG[$c]=$(first_error "$WORK/case.err")
@@ -652,7 +689,7 @@ cpu_busy_ticks()
 # P4_HELD to the most remote connections of SYSTEM seen meanwhile.
 run_pgbench()
 {
-	local sys=$1 clients=$2 jobs out rc=0 sp sd sb busy0 busy1
+	local sys=$1 clients=$2 jobs out rc=0 sp st sd sb busy0 busy1
 	jobs=$(nproc)
 	[ "$jobs" -le "$clients" ] || jobs=$clients
 	remote_psql -At -c "SELECT bench_sample($PGBENCH_T)" >"$WORK/sample.out" 2>&1 &
@@ -682,9 +719,10 @@ run_pgbench()
 			-v tps="$P4_TPS" -v t="$PGBENCH_T" \
 			'BEGIN { if (tps > 0) printf "%.1f", b / hz * 1e6 / (tps * t) }')
 	fi
-	read -r sp sd sb <"$WORK/sample.out" || true
+	read -r sp st sd sb <"$WORK/sample.out" || true
 	case $sys in
 	pool) P4_HELD=$sp ;;
+	pool_tx) P4_HELD=$st ;;
 	dblink) P4_HELD=$sd ;;
 	*) P4_HELD=$sb ;;
 	esac
@@ -816,13 +854,26 @@ per_call_row P2t "$(ratio "$r_p2t" "x B")" "" ""
 report "$row_fmt" "" "" "" "" "" "$(ratio "$r_p2td" "x D")" "" ""
 per_call_row P3 "$(ratio "$r_p3" "x 2floor")" "<= 1.5 x 2fl" "$(judge P3 floor "$r_p3" 1.5)"
 
+# What the machine did per call: the cost of a hop is mostly the kernel's
+report '\nPer call, the whole machine meanwhile (/proc/stat), medians: context switches\n'
+report '    and CPU microseconds per call (CPU above the latency: both servers were busy)\n'
+cs_fmt='%-37s %10s %12s\n'
+report "$cs_fmt" case "ctx sw" "CPU us"
+for c in B E P1 P2 P2t P3; do
+	# shellcheck disable=SC2086
+	read -r m_cs _ _ <<<"$(stats ${CSW[$c]:-})"
+	# shellcheck disable=SC2086
+	read -r m_cpu _ _ <<<"$(stats ${CPUC[$c]:-})"
+	report "$cs_fmt" "${LABEL[$c]}" "$(num "$m_cs")" "$(num "$m_cpu")"
+done
+
 # P4 table
 report '\nP4: pgbench -n -M prepared -T %s -c N, one remote SELECT 1 per transaction;\n' "$PGBENCH_T"
 report '    tps median (min-max) of %d runs; conns: most remote connections open at once\n' "$REPS"
 report '    (sampled on remote every 50 ms); ! = clients aborted on errors in some run\n'
-p4_fmt='%-7s %29s %29s %29s\n'
-report "$p4_fmt" clients "pool run(), max 8" "dblink persistent" "dblink via PgBouncer"
-report "$p4_fmt" ------- ----------------------------- ----------------------------- -----------------------------
+p4_fmt='%-7s %29s %29s %29s %29s\n'
+report "$p4_fmt" clients "pool run(), max 8" "same, reset_query ''" "dblink persistent" "dblink via PgBouncer"
+report "$p4_fmt" ------- ----------------------------- ----------------------------- ----------------------------- -----------------------------
 int() { num "$1" | sed 's/\..*//'; }
 declare -A P4MED=()
 for cl in "${CLIENTS[@]}"; do
@@ -838,22 +889,32 @@ for cl in "${CLIENTS[@]}"; do
 	done
 	report "$p4_fmt" "$cl" "${cells[@]}"
 done
-r_p4=$(calc "${P4MED[pool,32]}" "${P4MED[dblink,32]}" /)
-v_tps=$(verdict "$r_p4" 1 ge)
-v_conns=$(verdict "${CONNS[pool,32]}" 8)
-v_p4=MISS
-if [ "$v_tps" = PASS ] && [ "$v_conns" = PASS ]; then
-	v_p4=PASS
-fi
-if [ "${P4ERR[pool,32]:-0}" -gt 0 ] || [ "${P4ERR[dblink,32]:-0}" -gt 0 ]; then
-	v_p4=ERR
-fi
+
+# p4_verdict SYS: the 32-client target for pool system SYS; sets R_P4 (the
+# tps ratio to dblink) and V_P4
+p4_verdict()
+{
+	local sys=$1
+	R_P4=$(calc "${P4MED[$sys,32]}" "${P4MED[dblink,32]}" /)
+	V_P4=MISS
+	if [ "$(verdict "$R_P4" 1 ge)" = PASS ] &&
+		[ "$(verdict "${CONNS[$sys,32]}" 8)" = PASS ]; then
+		V_P4=PASS
+	fi
+	if [ "${P4ERR[$sys,32]:-0}" -gt 0 ] || [ "${P4ERR[dblink,32]:-0}" -gt 0 ]; then
+		V_P4=ERR
+	fi
+}
+p4_verdict pool
 report 'target at 32 clients: pool tps >= dblink persistent tps (%s x) and pool <= 8 remote conns (%s): %s\n' \
-	"$(num "$r_p4")" "${CONNS[pool,32]}" "$v_p4"
+	"$(num "$R_P4")" "${CONNS[pool,32]}" "$V_P4"
+p4_verdict pool_tx
+report '    the same for the pool with reset_query '"''"' (no DISCARD ALL, as PgBouncer'"'"'s transaction\n'
+report '    pooling behind D): %s x, %s remote conns: %s\n' "$(num "$R_P4")" "${CONNS[pool_tx,32]}" "$V_P4"
 report '\nP4, CPU time of the whole machine (pgbench, both servers, PgBouncer) per\n'
 report '    transaction, microseconds, median of the runs: when every CPU is busy, tps is\n'
 report '    about (CPUs x 1e6) / this\n'
-report "$p4_fmt" clients "pool run(), max 8" "dblink persistent" "dblink via PgBouncer"
+report "$p4_fmt" clients "pool run(), max 8" "same, reset_query ''" "dblink persistent" "dblink via PgBouncer"
 for cl in "${CLIENTS[@]}"; do
 	cells=()
 	for sys in "${SYSTEMS[@]}"; do
@@ -931,7 +992,8 @@ fi
 {
 	printf '\nraw values\n'
 	for c in "${CASES[@]}"; do
-		printf '  %-6s us/call: %s\n' "$c" "${RAW[$c]}"
+		printf '  %-6s us/call: %s ctx sw/call: %s CPU us/call: %s\n' "$c" "${RAW[$c]}" \
+			"${CSW[$c]:-}" "${CPUC[$c]:-}"
 	done
 	for cl in "${CLIENTS[@]}"; do
 		for sys in "${SYSTEMS[@]}"; do

@@ -122,7 +122,11 @@ worker_reconcile(void)
 				 slot->state == SLOT_BROKEN))
 				PoolSetSlotState(i, SLOT_BROKEN);
 			else
+			{
+				/* off the idle list now: nobody may take it before it is freed */
+				PoolSetSlotState(i, SLOT_CLOSING);
 				free_it = true;
+			}
 		}
 		LWLockRelease(PoolLock(pool));
 		if (free_it)

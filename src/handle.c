@@ -147,10 +147,11 @@ PoolWaitConfigLoaded(bool must_load)
  * The last pool this backend looked up.  Pools are made and dropped, and
  * their owners and grants change, only when the worker loads definitions
  * (the janitor later frees a dropped pool's entry, which the generation
- * check below catches), and the worker bumps config_loaded after every
- * load, so the entry is good while config_loaded is what it was.  It spares acquire the global lock and the name search;
- * whether the pool still exists is checked under its own lock, and the
- * permission check is made at every call.
+ * check in HandleAcquire catches), and the worker bumps config_loaded
+ * after every load, so the entry is good while config_loaded is what it
+ * was.  It spares acquire the global lock and the name search; whether the
+ * pool still exists is checked under its own lock, and the permission
+ * check is made at every call.
  */
 static struct
 {
@@ -266,9 +267,11 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	PoolEntry  *pool;
 	PartitionEntry *part;
 	BackendEntry *be = my_entry();
+	bool		is_superuser;
 
 	HandleInitBackend();
 	PoolLookupForUse(pool_name, &ref);
+	is_superuser = superuser();	/* not under the pool lock: may read a catalog */
 	if ((partition == NULL || partition[0] == '\0') && ref.default_partition >= 0)
 		part_idx = ref.default_partition;	/* checked with the generation */
 	else
@@ -298,7 +301,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	if (slotno >= 0)
 	{
 		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(),
-					  superuser(), scope);
+					  is_superuser, scope);
 		LWLockRelease(&pool->lock);
 	}
 	else
@@ -309,7 +312,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 		be->priority = prio;
 		be->wait_scope = scope;
 		be->wait_role = GetUserId();
-		be->wait_superuser = superuser();
+		be->wait_superuser = is_superuser;
 		be->wait_start = GetCurrentTimestamp();
 		be->granted_slot = -1;
 		WaitqEnqueue(part, be);

@@ -27,6 +27,7 @@
 #include "waitq.h"
 
 static void pool_grant(int slotno, BackendEntry *be);
+
 static const char *const slot_state_names[PGPOOL_NSTATES] = {
 	"free", "connecting", "idle", "acquired", "busy", "resetting",
 	"broken", "closing"

@@ -963,6 +963,9 @@ report '         backend growth <= 16 MiB (%s): %s; worker growth <= 16 MiB (%s)
 [ "$CLEAR_REFS_OK" -eq 1 ] ||
 	report 'note: /proc/PID/clear_refs was not writable; worker growth is from its lifetime peak\n'
 
+report '\nA MISS above is explained, with the profiles that show why, in README.md,\n'
+report 'section Performance (per-call context switches, CPU per transaction).\n'
+
 # Errors: ERR and ! above
 errors=()
 for c in "${CASES[@]}"; do

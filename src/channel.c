@@ -393,9 +393,10 @@ ChannelAbort(void)
 
 /*
  * ChannelInFlight
- *		Does the worker still work on a request of ours on slotno?  True
- *		from submission until the worker is done with it, even after we
- *		gave it up (ChannelAbort): it may still be sending the end of it.
+ *		May the worker still send us the end of a request on slotno?  True
+ *		from submission until we read its final message, and after we gave
+ *		it up (ChannelAbort) until the worker is done with it.  (Once the
+ *		final message is read, the worker only detaches.)
  */
 bool
 ChannelInFlight(int slotno)
@@ -408,7 +409,8 @@ ChannelInFlight(int slotno)
 		return false;
 	SpinLockAcquire(&be->mutex);
 	in_flight = be->chan_slot == slotno &&
-		(be->chan_state == CHAN_SUBMITTED || be->chan_state == CHAN_ACTIVE);
+		(be->chan_state == CHAN_SUBMITTED || be->chan_state == CHAN_ACTIVE) &&
+		(request_open || be->chan_cancel);
 	SpinLockRelease(&be->mutex);
 	return in_flight;
 }

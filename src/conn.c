@@ -340,12 +340,10 @@ conn_connect_failed(int slotno, const char *why)
  *		in worker epoch epoch): check that it may run, attach, start it.
  *		A request that may not run (stale, connection gone, slot not held
  *		by that backend) is answered with an error without touching any
- *		connection.  The previous holder's request may still be ending
- *		(the connection was released while its end was being sent): then
- *		this one is answered with 08006 too.  On a connection whose reset
- *		is pending or running, or that is being replaced, the request waits
- *		in the worker (pending_procno) until that is done: the previous
- *		holder's session state never reaches it.
+ *		connection.  On a connection whose reset is pending or running, or
+ *		that is being replaced, the request waits in the worker
+ *		(pending_procno) until that is done: the previous holder's session
+ *		state never reaches it.
  */
 void
 ConnAcceptRequest(int procno, int slotno, uint32 epoch)
@@ -435,14 +433,17 @@ conn_reject_pending(int slotno, const char *message, const char *detail)
 	int			pool = slot->pool;
 
 	wc->pending_procno = -1;
+	/* before the answer: once answered, the backend may submit again */
+	if (pool >= 0 && wc->conn != NULL)
+	{
+		LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+		if (slot->pool == pool && slot->holder_procno == procno &&
+			slot->state == SLOT_BUSY)
+			PoolSetSlotState(slotno, SLOT_ACQUIRED);
+		LWLockRelease(PoolLock(pool));
+	}
+	/* with no connection, conn_settle makes the slot broken */
 	ChannelWorkerReject(procno, message, detail);
-	if (pool < 0 || wc->conn == NULL)
-		return;					/* conn_settle decides: broken */
-	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
-	if (slot->pool == pool && slot->holder_procno == procno &&
-		slot->state == SLOT_BUSY)
-		PoolSetSlotState(slotno, SLOT_ACQUIRED);
-	LWLockRelease(PoolLock(pool));
 }
 
 /*
@@ -1031,6 +1032,11 @@ conn_settle(int slotno, int done_procno)
 	{
 		if (!alive && conn_can_reopen(slotno))
 		{
+			/* a new connection with today's definition */
+			LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+			slot->def_version = PoolShared->pools[pool].def_version;
+			slot->remote_pid = 0;
+			LWLockRelease(PoolLock(pool));
 			conn_open(slotno, pool);
 			return;
 		}

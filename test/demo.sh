@@ -98,32 +98,7 @@ LOCAL_PORT=$(find_free_port $((REMOTE_PORT + 1)) "$REMOTE_PORT")
 log "directory $WORK"
 log "remote: port $REMOTE_PORT, local: port $LOCAL_PORT (127.0.0.1 and Unix socket in $WORK)"
 
-pg_init_cluster "$REMOTE"
-pg_init_cluster "$LOCAL"
-
-pg_base_conf "$REMOTE" "$REMOTE_PORT" "$WORK"
-cat >"$REMOTE/pg_hba.conf" <<'EOF'
-# TYPE  DATABASE  USER      ADDRESS        METHOD
-local   all       postgres                 trust
-host    all       all       127.0.0.1/32   scram-sha-256
-EOF
-
-pg_base_conf "$LOCAL" "$LOCAL_PORT" "$WORK"
-pg_conf "$LOCAL" <<'EOF'
-shared_preload_libraries = 'pgpool_ext'
-pgpool_ext.database = 'postgres'
-EOF
-cat >"$LOCAL/pg_hba.conf" <<'EOF'
-# TYPE  DATABASE  USER      ADDRESS        METHOD
-local   all       all                      trust
-host    all       all       127.0.0.1/32   scram-sha-256
-EOF
-chown "$PG_OS_USER:" "$REMOTE/pg_hba.conf" "$LOCAL/pg_hba.conf"
-
-log "starting remote"
-pg_start_cluster "$REMOTE" "$WORK" "$REMOTE_PORT"
-log "starting local (shared_preload_libraries = 'pgpool_ext')"
-pg_start_cluster "$LOCAL" "$WORK" "$LOCAL_PORT"
+start_local_remote
 
 ###########################################################################
 banner "remote: role app, table orders"

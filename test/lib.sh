@@ -191,6 +191,47 @@ EOF
 }
 
 #
+# start_local_remote [REMOTE_CONF [LOCAL_CONF]]
+#		Make and start the two clusters of the demo and the benchmark, in
+#		$REMOTE and $LOCAL (under $WORK, on $REMOTE_PORT and $LOCAL_PORT):
+#		"remote" trusts postgres on its socket and asks everyone else over
+#		TCP for a scram-sha-256 password; "local" preloads pgpool_ext (its
+#		worker in database postgres) and trusts its socket.  The arguments
+#		are extra postgresql.conf lines for each.
+#
+start_local_remote()
+{
+	pg_init_cluster "$REMOTE"
+	pg_init_cluster "$LOCAL"
+
+	pg_base_conf "$REMOTE" "$REMOTE_PORT" "$WORK"
+	printf '%s\n' "${1:-}" | pg_conf "$REMOTE"
+	cat >"$REMOTE/pg_hba.conf" <<'EOF'
+# TYPE  DATABASE  USER      ADDRESS        METHOD
+local   all       postgres                 trust
+host    all       all       127.0.0.1/32   scram-sha-256
+EOF
+
+	pg_base_conf "$LOCAL" "$LOCAL_PORT" "$WORK"
+	pg_conf "$LOCAL" <<EOF
+shared_preload_libraries = 'pgpool_ext'
+pgpool_ext.database = 'postgres'
+${2:-}
+EOF
+	cat >"$LOCAL/pg_hba.conf" <<'EOF'
+# TYPE  DATABASE  USER      ADDRESS        METHOD
+local   all       all                      trust
+host    all       all       127.0.0.1/32   scram-sha-256
+EOF
+	chown "$PG_OS_USER:" "$REMOTE/pg_hba.conf" "$LOCAL/pg_hba.conf"
+
+	log "starting remote"
+	pg_start_cluster "$REMOTE" "$WORK" "$REMOTE_PORT"
+	log "starting local (shared_preload_libraries = 'pgpool_ext')"
+	pg_start_cluster "$LOCAL" "$WORK" "$LOCAL_PORT"
+}
+
+#
 # pg_wait_ready SOCKDIR PORT [SECONDS]
 #		Wait until the server accepts connections.
 #

@@ -84,6 +84,7 @@ as_postgres()
 			HOME="$(getent passwd "$PG_OS_USER" | cut -d: -f6)" \
 			LANG=C.UTF-8 \
 			TZ="${TZ:-UTC}" \
+			${PG_TEST_PORT_DIR:+PG_TEST_PORT_DIR="$PG_TEST_PORT_DIR"} \
 			"$@"
 	)
 }

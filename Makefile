@@ -4,6 +4,7 @@ MODULE_big = pgpool_ext
 OBJS = \
 	src/pgpool_ext.o \
 	src/guc.o \
+	src/interval.o \
 	src/shmem.o \
 	src/pool.o \
 	src/waitq.o \

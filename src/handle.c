@@ -39,6 +39,7 @@
 #include "compat.h"
 #include "guc.h"
 #include "handle.h"
+#include "interval.h"
 #include "pgpool_errors.h"
 #include "pool.h"
 #include "waitq.h"
@@ -61,14 +62,6 @@ my_entry(void)
 	return &PoolShared->backends[PGPOOL_MY_PROCNO];
 }
 
-/* Milliseconds of an interval (a month counts 30 days). */
-int64
-PoolIntervalMs(const Interval *iv)
-{
-	return iv->time / 1000 + (int64) iv->day * 86400000 +
-		(int64) iv->month * 30 * 86400000;
-}
-
 /*
  * PoolTimeoutArg
  *		An acquire timeout argument in milliseconds, checked.
@@ -76,15 +69,15 @@ PoolIntervalMs(const Interval *iv)
 int
 PoolTimeoutArg(const Interval *iv)
 {
-	int64		ms = PoolIntervalMs(iv);
+	int			ms;
 
-	if (ms < 0 || ms > PG_INT32_MAX)
+	if (!PoolIntervalToMs(iv, &ms))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
 				 errmsg("invalid acquire timeout"),
 				 errdetail("The timeout must be between 0 (wait forever) and %d milliseconds.",
 						   PG_INT32_MAX)));
-	return (int) ms;
+	return ms;
 }
 
 /*

@@ -25,7 +25,6 @@ typedef struct PoolRef
 
 #include "datatype/timestamp.h"
 
-extern int64 PoolIntervalMs(const Interval *iv);
 extern int	PoolTimeoutArg(const Interval *iv);
 extern void HandleInitBackend(void);
 extern void PoolWaitConfigLoaded(bool must_load);

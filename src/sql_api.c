@@ -36,6 +36,7 @@
 
 #include "guc.h"
 #include "handle.h"
+#include "interval.h"
 #include "pgpool_errors.h"
 #include "pool.h"
 #include "remote_error.h"
@@ -290,10 +291,9 @@ read_options_json(Jsonb *json, PoolOptions *o)
 static int64
 interval_ms(Interval *iv, const char *option)
 {
-	int64		ms;
+	int			ms;
 
-	ms = PoolIntervalMs(iv);
-	if (ms < 0 || ms > PG_INT32_MAX)
+	if (!PoolIntervalToMs(iv, &ms))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
 				 errmsg("invalid value for pool option \"%s\"", option),

@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * interval.c
+ *	  The one conversion of interval arguments and options to milliseconds.
+ *
+ * Timeouts are given as intervals (acquire's timeout, a pool's
+ * idle_timeout and connect_timeout) and used as milliseconds in an int.
+ * The SQL functions that accept them and the pool worker that loads the
+ * stored definitions both convert through PoolIntervalToMs(), so a value
+ * accepted on one side means the same on the other: a month counts 30
+ * days and a year 12 months (as interval comparison does), and anything
+ * negative, overflowing or beyond PG_INT32_MAX milliseconds is refused.
+ *
+ * src/interval.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/int.h"
+
+#include "interval.h"
+
+/*
+ * PoolIntervalToMs
+ *		*ms = the interval in milliseconds (microseconds truncated); false if
+ *		it is negative or does not fit in [0, PG_INT32_MAX].
+ */
+bool
+PoolIntervalToMs(const Interval *iv, int *ms)
+{
+	int64		days;
+	int64		total;
+
+	/* months and days are int32: these products cannot overflow int64 */
+	days = (int64) iv->month * DAYS_PER_MONTH + iv->day;
+	if (pg_mul_s64_overflow(days, (int64) SECS_PER_DAY * 1000, &total) ||
+		pg_add_s64_overflow(total, iv->time / 1000, &total))
+		return false;
+	if (total < 0 || total > PG_INT32_MAX)
+		return false;
+	*ms = (int) total;
+	return true;
+}

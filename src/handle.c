@@ -3,11 +3,23 @@
  * handle.c
  *	  Acquiring, checking and releasing handles on pooled connections.
  *
- * A handle is a bigint: the slot's generation in the high bits and the
- * slot index in the low 16.  The generation is bumped at every acquire, so
- * a released or reused slot never matches an old handle; the slot also
- * records the holder's process number and pid, so another session's handle
- * is refused even if its number is guessed.
+ * A handle is a capability of one backend and one role.  Its number is a
+ * positive bigint: a random part drawn at every acquire (pool.c) above the
+ * slot index in the low 16 bits, so it cannot be guessed, and a released
+ * or reused slot never matches an old number.  The slot records the whole
+ * number, the holder's process number and pid, and the role that acquired
+ * it (GetUserId() at acquire: the function owner inside SECURITY DEFINER,
+ * the SET ROLE role).  Every call on a handle (query, execute, release)
+ * checks all of them: the current user must be the acquiring role or have
+ * its privileges (has_privs_of_role: members that inherit, superusers).
+ * query and execute also check again, for the current user, usage of the
+ * pool and the password rule whenever the definitions were reloaded
+ * (grant_usage/revoke_usage, alter_pool) or the current user changed since
+ * the last check of that handle; release does not, so a role that lost
+ * usage can still give its connection back.  Every refusal of a handle
+ * (never existed, released, another session's, another role's) is the
+ * same 08003 error, raised from one place, so that a guesser learns
+ * nothing.
  *
  * Acquire and release are pure shared-memory operations under the pool's
  * lock.  A backend that finds no idle connection queues itself on its
@@ -33,6 +45,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "channel.h"
@@ -44,6 +57,19 @@
 #include "pool.h"
 #include "waitq.h"
 
+/*
+ * What this backend last checked, per slot, for the handle it holds there:
+ * query and execute on the same handle by the same user skip the usage and
+ * password checks until the definitions are reloaded.
+ */
+typedef struct HandleCheck
+{
+	int64		handle;			/* 0: nothing checked */
+	uint64		loaded;			/* config_loaded when checked */
+	Oid			role;			/* current user when checked */
+} HandleCheck;
+
+static HandleCheck *handle_checks = NULL;	/* nslots entries */
 static bool config_changed_in_xact = false;
 static int	xact_handles = 0;	/* transaction-scoped handles held */
 static bool waiting_on_pool = false;
@@ -54,6 +80,12 @@ static int	handle_wait_for_grant(PoolRef *ref, int timeout_ms);
 static void handle_release_locked(int slotno);
 static int	handle_pick_idle(PoolEntry *pool, PartitionEntry *part);
 static void handle_check_password(int slotno, PoolRef *ref);
+static bool pool_role_may_use(Oid owner, int ngrants, const Oid *grants);
+static void handle_refuse(int64 handle) pg_attribute_noreturn();
+static int	handle_lock_held(int64 handle);
+static void handle_recheck(int64 handle, int slotno, uint64 loaded,
+						   bool for_release);
+static void handle_note_checked(int slotno, int64 handle, uint64 loaded);
 static BackendEntry *my_entry(void);
 
 static BackendEntry *
@@ -91,6 +123,9 @@ HandleInitBackend(void)
 
 	if (done)
 		return;
+	PoolSeedHandles();
+	handle_checks = MemoryContextAllocZero(TopMemoryContext,
+										   sizeof(HandleCheck) * PoolShared->nslots);
 	before_shmem_exit(handle_exit_callback, (Datum) 0);
 	done = true;
 }
@@ -163,8 +198,6 @@ void
 PoolLookupForUse(const char *name, PoolRef *ref)
 {
 	uint64		loaded;
-	bool		allowed;
-	int			i;
 
 	PoolWaitConfigLoaded(true);
 	loaded = pg_atomic_read_u64(&PoolShared->config_loaded);
@@ -198,23 +231,40 @@ PoolLookupForUse(const char *name, PoolRef *ref)
 	}
 	*ref = lookup_cache.ref;
 
-	allowed = superuser() || has_privs_of_role(GetUserId(), lookup_cache.owner);
-	for (i = 0; !allowed && i < lookup_cache.ngrants; i++)
-		allowed = (lookup_cache.grants[i] == InvalidOid ||
-				   has_privs_of_role(GetUserId(), lookup_cache.grants[i]));
-	if (!allowed)
+	if (!pool_role_may_use(lookup_cache.owner, lookup_cache.ngrants,
+						   lookup_cache.grants))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
 				 errmsg("permission denied for pool \"%s\"", name),
 				 errhint("A superuser can grant it with pgpool_ext.grant_usage().")));
 }
 
-/* Handle number of a held slot. */
+/*
+ * pool_role_may_use
+ *		May the current user use a pool with this owner and these grants?
+ *		Superusers, roles with the owner's privileges, and roles with the
+ *		privileges of a grantee (InvalidOid: PUBLIC) may.  May read
+ *		catalogs: call it without holding any pgpool_ext lock.
+ */
+static bool
+pool_role_may_use(Oid owner, int ngrants, const Oid *grants)
+{
+	Oid			user = GetUserId();
+	int			i;
+
+	if (superuser() || has_privs_of_role(user, owner))
+		return true;
+	for (i = 0; i < ngrants; i++)
+		if (grants[i] == InvalidOid || has_privs_of_role(user, grants[i]))
+			return true;
+	return false;
+}
+
+/* Handle number of a slot this backend holds. */
 static int64
 handle_make(int slotno)
 {
-	return ((int64) PoolShared->slots[slotno].generation << PGPOOL_HANDLE_SLOT_BITS) |
-		slotno;
+	return PoolShared->slots[slotno].handle;
 }
 
 /*
@@ -261,9 +311,12 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	PartitionEntry *part;
 	BackendEntry *be = my_entry();
 	bool		is_superuser;
+	uint64		loaded;
+	int64		handle;
 
 	HandleInitBackend();
 	PoolLookupForUse(pool_name, &ref);
+	loaded = lookup_cache.loaded;	/* what the usage check was made with */
 	is_superuser = superuser();	/* not under the pool lock: may read a catalog */
 	if ((partition == NULL || partition[0] == '\0') && ref.default_partition >= 0)
 		part_idx = ref.default_partition;	/* checked with the generation */
@@ -331,7 +384,9 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	if (scope == SCOPE_TRANSACTION)
 		xact_handles++;
 	handle_check_password(slotno, &ref);
-	return handle_make(slotno);
+	handle = handle_make(slotno);
+	handle_note_checked(slotno, handle, loaded);
+	return handle;
 }
 
 /*
@@ -466,49 +521,173 @@ handle_abandon_wait(void)
 }
 
 /*
- * HandleLock
- *		Check that handle is held by this backend and lock its pool
- *		exclusively; returns the slot.  The caller must release the pool
- *		lock.  Raises 08003 for a bad handle, and (unless for_release) 08006
- *		when its connection was lost.
+ * handle_refuse
+ *		The one error for a handle this caller may not use, whatever the
+ *		reason (never existed, released, another session's, another
+ *		role's): the same SQLSTATE, message and location for all, so that
+ *		trying numbers tells nothing.
  */
-int
-HandleLock(int64 handle, bool for_release)
+static void
+handle_refuse(int64 handle)
+{
+	ereport(ERROR,
+			(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
+			 errmsg("invalid pgpool_ext handle " INT64_FORMAT, handle)));
+}
+
+/*
+ * handle_lock_held
+ *		Lock the pool of handle's slot exclusively and check that this
+ *		backend holds the handle (the whole number, the process number and
+ *		the pid); returns the slot.  Refuses the handle otherwise, without
+ *		any lock held.
+ */
+static int
+handle_lock_held(int64 handle)
 {
 	int64		slot64 = handle & (PGPOOL_MAX_SLOTS - 1);
-	int64		gen = handle >> PGPOOL_HANDLE_SLOT_BITS;
 	SlotEntry  *slot;
 	int			pool;
-	const char *why = NULL;
 
-	if (handle <= 0 || slot64 >= PoolShared->nslots || gen <= 0 || gen > PG_UINT32_MAX)
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
-				 errmsg("invalid pgpool_ext handle " INT64_FORMAT, handle)));
+	if (handle <= 0 || slot64 >= PoolShared->nslots)
+		handle_refuse(handle);
 	slot = &PoolShared->slots[slot64];
 	for (;;)
 	{
 		pool = slot->pool;
 		if (pool < 0)
-			break;
+			handle_refuse(handle);
 		LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 		if (slot->pool == pool)
 			break;
 		LWLockRelease(PoolLock(pool));
 	}
-	if (pool < 0 || slot->generation != (uint32) gen || slot->holder_procno < 0)
-		why = "It was released, or never existed.";
-	else if (slot->holder_procno != PGPOOL_MY_PROCNO || slot->holder_pid != MyProcPid)
-		why = "It belongs to another session.";
-	if (why != NULL)
+	if (slot->handle != handle || slot->holder_procno != PGPOOL_MY_PROCNO ||
+		slot->holder_pid != MyProcPid)
 	{
-		if (pool >= 0)
-			LWLockRelease(PoolLock(pool));
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
-				 errmsg("invalid pgpool_ext handle " INT64_FORMAT, handle),
-				 errdetail("%s", why)));
+		LWLockRelease(PoolLock(pool));
+		handle_refuse(handle);
 	}
+	return (int) slot64;
+}
+
+/*
+ * handle_note_checked
+ *		Remember that the current user passed the usage and password checks
+ *		for handle with the definitions of config_loaded = loaded.
+ */
+static void
+handle_note_checked(int slotno, int64 handle, uint64 loaded)
+{
+	HandleCheck *chk;
+
+	if (handle_checks == NULL)
+		return;
+	chk = &handle_checks[slotno];
+	chk->handle = handle;
+	chk->loaded = loaded;
+	chk->role = GetUserId();
+}
+
+/*
+ * handle_recheck
+ *		The checks of a held handle that may read catalogs, made without
+ *		any lock: the current user must have the privileges of the role
+ *		that acquired it (else the handle is refused like any bad one);
+ *		unless for_release, it must also still be allowed to use the pool,
+ *		and the connection must satisfy the password rule for it.  The
+ *		slot's role, pool and definition cannot change under us: this
+ *		backend holds the slot, and the definition is read under the pool
+ *		lock.
+ */
+static void
+handle_recheck(int64 handle, int slotno, uint64 loaded, bool for_release)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	Oid			holder = slot->holder_role;
+	PoolEntry  *pool;
+	char		name[PGPOOL_NAME_LEN];
+	Oid			owner;
+	int			ngrants;
+	Oid			grants[PGPOOL_MAX_GRANTS];
+	bool		required;
+	bool		used_password;
+
+	if (holder != GetUserId() && !has_privs_of_role(GetUserId(), holder))
+		handle_refuse(handle);
+	if (for_release)
+		return;
+
+	slotno = handle_lock_held(handle);
+	pool = &PoolShared->pools[slot->pool];
+	strlcpy(name, pool->name, sizeof(name));
+	owner = pool->def.owner;
+	ngrants = Min(pool->def.ngrants, PGPOOL_MAX_GRANTS);
+	memcpy(grants, pool->def.grants, sizeof(Oid) * ngrants);
+	required = pool->def.password_required;
+	used_password = slot->used_password;
+	LWLockRelease(&pool->lock);
+
+	if (!pool_role_may_use(owner, ngrants, grants))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
+				 errmsg("permission denied for pool \"%s\"", name),
+				 errdetail("Usage of the pool was revoked after the handle was acquired."),
+				 errhint("Release the handle.")));
+	if (required && !used_password && !superuser())
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
+				 errmsg("password is required"),
+				 errdetail("Non-superuser cannot use pool \"%s\" because the remote server did not ask for a password.",
+						   name),
+				 errhint("Target server's authentication method must be changed, or a superuser can create the pool with password_required => false.")));
+	handle_note_checked(slotno, handle, loaded);
+}
+
+/*
+ * HandleLock
+ *		Check that this backend holds handle and that the current user may
+ *		use it (see the file header), and lock its pool exclusively;
+ *		returns the slot.  The caller must release the pool lock.  Raises
+ *		08003 for a handle the caller may not use, 42501 when usage or the
+ *		password rule no longer allows it (not for_release), and (unless
+ *		for_release) 08006 when its connection was lost.
+ *
+ *		Fast path (no catalog access): the current user acquired it, and
+ *		(unless for_release) checked it with the definitions loaded now.
+ */
+int
+HandleLock(int64 handle, bool for_release)
+{
+	SlotEntry  *slot;
+	int			slotno;
+	int			pool;
+	uint64		loaded = 0;
+	bool		checked;
+
+	if (!for_release)
+	{
+		/* see a revoke_usage committed before this call */
+		PoolWaitConfigLoaded(false);
+		loaded = pg_atomic_read_u64(&PoolShared->config_loaded);
+	}
+	slotno = handle_lock_held(handle);
+	slot = &PoolShared->slots[slotno];
+	if (for_release)
+		checked = slot->holder_role == GetUserId();
+	else
+		checked = handle_checks != NULL &&
+			handle_checks[slotno].handle == handle &&
+			handle_checks[slotno].loaded == loaded &&
+			handle_checks[slotno].role == GetUserId() &&
+			slot->holder_role == GetUserId();
+	if (!checked)
+	{
+		LWLockRelease(PoolLock(slot->pool));
+		handle_recheck(handle, slotno, loaded, for_release);
+		slotno = handle_lock_held(handle);
+	}
+	pool = slot->pool;
 	if (!for_release && slot->state == SLOT_BROKEN)
 	{
 		char		name[PGPOOL_NAME_LEN];
@@ -521,7 +700,7 @@ HandleLock(int64 handle, bool for_release)
 						handle, name),
 				 errhint("Release the handle and acquire a new one.")));
 	}
-	return (int) slot64;
+	return slotno;
 }
 
 /*

@@ -9,6 +9,11 @@
  * connection that became free is given to the first waiter of its
  * partition, or put on the idle list when nobody waits.
  *
+ * Handle numbers: PoolClaimSlot() draws the random part of a new holder's
+ * handle from a per-process pg_prng state seeded once from
+ * pg_strong_random(), so a handle cannot be guessed from the ones seen
+ * before; handle.c checks the whole number, the holder and its role.
+ *
  * Locking: see shmem.h.  Functions that change state say which locks the
  * caller must hold and assert them.  Lock order: global, then pool.
  *
@@ -20,6 +25,7 @@
 
 #include <time.h>
 
+#include "common/pg_prng.h"
 #include "storage/proc.h"
 #include "utils/timestamp.h"
 
@@ -27,6 +33,11 @@
 #include "waitq.h"
 
 static void pool_grant(int slotno, BackendEntry *be);
+static int64 pool_new_handle(int slotno);
+
+/* Random parts of handle numbers claimed by this process. */
+static pg_prng_state handle_prng;
+static bool handle_prng_seeded = false;
 
 static const char *const slot_state_names[PGPOOL_NSTATES] = {
 	"free", "connecting", "idle", "acquired", "busy", "resetting",
@@ -183,8 +194,46 @@ PoolSetSlotState(int slotno, PoolSlotState newstate)
 }
 
 /*
+ * PoolSeedHandles
+ *		Seed this process's generator of handle numbers from a strong
+ *		source, once.  Backends call it before they take any lock; other
+ *		processes that claim slots (the worker hands over new connections)
+ *		are seeded on their first claim.
+ */
+void
+PoolSeedHandles(void)
+{
+	if (handle_prng_seeded)
+		return;
+	if (!pg_prng_strong_seed(&handle_prng))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random pgpool_ext handle")));
+	handle_prng_seeded = true;
+}
+
+/*
+ * pool_new_handle
+ *		A new handle number for slotno: a random, non-zero 47-bit number
+ *		above the slot index, so the handle is a positive bigint.
+ */
+static int64
+pool_new_handle(int slotno)
+{
+	uint64		r;
+
+	PoolSeedHandles();
+	do
+	{
+		r = pg_prng_uint64(&handle_prng) >> (64 - PGPOOL_HANDLE_RANDOM_BITS);
+	} while (r == 0);
+	return (int64) ((r << PGPOOL_HANDLE_SLOT_BITS) | (uint64) slotno);
+}
+
+/*
  * PoolClaimSlot
- *		Make procno the holder of a connected slot, with a new generation.
+ *		Make procno the holder of a connected slot, with a new generation
+ *		and a new handle number.
  *
  * Caller must hold the pool lock exclusively.
  */
@@ -197,6 +246,7 @@ PoolClaimSlot(int slotno, int procno, int pid, Oid role, bool role_superuser,
 	slot->generation++;
 	if (slot->generation == 0)
 		slot->generation = 1;
+	slot->handle = pool_new_handle(slotno);
 	slot->holder_procno = procno;
 	slot->holder_pid = pid;
 	slot->holder_role = role;
@@ -233,6 +283,7 @@ PoolHandOver(int slotno)
 	PartitionEntry *part = &PoolShared->partitions[slot->partition];
 	BackendEntry *be;
 
+	slot->handle = 0;
 	slot->holder_procno = -1;
 	slot->holder_pid = 0;
 	if (pool->dropping || slot->def_version != pool->def_version)
@@ -294,6 +345,7 @@ PoolAllocSlot(int pool, int partition)
 		slot->pool = pool;
 		slot->partition = partition;
 		slot->state = SLOT_FREE;
+		slot->handle = 0;
 		slot->holder_procno = -1;
 		slot->holder_pid = 0;
 		slot->dirty = false;
@@ -334,6 +386,7 @@ PoolFreeSlot(int slotno)
 	PoolSetSlotState(slotno, SLOT_FREE);
 	PoolShared->partitions[slot->partition].count[SLOT_FREE]--;
 	slot->generation++;
+	slot->handle = 0;
 	slot->holder_procno = -1;
 	slot->holder_pid = 0;
 	slot->pool = -1;

@@ -19,6 +19,7 @@ extern int	PoolFindByName(const char *name);
 extern int	PoolGetPartition(int pool, const char *key, bool create);
 extern int	PoolCreatePartitionLocked(int pool, const char *key);
 extern void PoolSetSlotState(int slotno, PoolSlotState newstate);
+extern void PoolSeedHandles(void);
 extern void PoolClaimSlot(int slotno, int procno, int pid, Oid role,
 						  bool role_superuser, PoolScope scope);
 extern void PoolHandOver(int slotno);

@@ -53,9 +53,14 @@
 /* How long a backend waits for a pool worker that is not running. */
 #define PGPOOL_WORKER_GRACE_MS	5000
 
-/* Handle layout: generation in the high bits, slot index in the low 16. */
+/*
+ * Handle layout: a random number drawn at every acquire in the high bits
+ * (47 of them, so that the handle stays a positive bigint), slot index in
+ * the low 16.
+ */
 #define PGPOOL_HANDLE_SLOT_BITS	16
 #define PGPOOL_MAX_SLOTS		(1 << PGPOOL_HANDLE_SLOT_BITS)
+#define PGPOOL_HANDLE_RANDOM_BITS	(63 - PGPOOL_HANDLE_SLOT_BITS)
 
 typedef enum PoolPriority
 {
@@ -165,9 +170,12 @@ typedef struct SlotEntry
 	bool		listed;			/* [BW] on partition->idle: SLOT_IDLE, or
 								 * SLOT_RESETTING offered to acquirers */
 	uint32		generation;		/* [BW] bumped at every acquire */
+	int64		handle;			/* [BW] the holder's handle number (random
+								 * part, slot); 0 if not held */
 	int			holder_procno;	/* [BW] -1 if not held */
 	int			holder_pid;		/* [BW] */
-	Oid			holder_role;	/* [BW] */
+	Oid			holder_role;	/* [BW] role that acquired it: the handle is
+								 * usable by roles with its privileges */
 	bool		holder_superuser;	/* [BW] holder_role is a superuser */
 	PoolScope	scope;			/* [BW] */
 	TimestampTz acquired_at;	/* [BW] */

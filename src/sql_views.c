@@ -241,7 +241,7 @@ pgpool_ext_handle_info(PG_FUNCTION_ARGS)
 		if (slot->pool < 0 || slot->holder_procno < 0)
 			continue;
 		memset(n, 0, sizeof(n));
-		v[c++] = Int64GetDatum(((int64) slot->generation << PGPOOL_HANDLE_SLOT_BITS) | i);
+		v[c++] = Int64GetDatum(slot->handle);
 		v[c++] = CStringGetTextDatum(snap.pools[slot->pool].name);
 		v[c] = partition_datum(&snap, slot->partition, &n[c]);
 		c++;

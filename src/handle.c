@@ -80,6 +80,7 @@ static int	handle_wait_for_grant(PoolRef *ref, int timeout_ms);
 static void handle_release_locked(int slotno);
 static int	handle_pick_idle(PoolEntry *pool, PartitionEntry *part);
 static void handle_check_password(int slotno, PoolRef *ref);
+static bool handle_free_slot_exists(void);
 static bool pool_role_may_use(Oid owner, int ngrants, const Oid *grants);
 static void handle_refuse(int64 handle) pg_attribute_noreturn();
 static int	handle_lock_held(int64 handle);
@@ -273,7 +274,8 @@ handle_make(int slotno)
  *		the idle ones first, most recently used first, then those still
  *		being reset (the first request on one of those waits for the reset
  *		in the worker, which is still sooner than waiting for a grant).
- *		Connections opened with an older conninfo are closed, not used.
+ *		Connections opened with an older conninfo, and those above a
+ *		lowered max_size, are closed, not used.
  *
  * Caller holds the pool lock exclusively.
  */
@@ -287,7 +289,7 @@ handle_pick_idle(PoolEntry *pool, PartitionEntry *part)
 		SlotEntry  *slot = dlist_container(SlotEntry, idle_node, iter.cur);
 		int			slotno = slot - PoolShared->slots;
 
-		if (slot->def_version == pool->def_version)
+		if (slot->def_version == pool->def_version && !PoolOverMax(pool))
 			return slotno;
 		PoolSetSlotState(slotno, SLOT_CLOSING);
 		PoolWakeWorker();
@@ -455,6 +457,7 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 			{
 				char		last_error[PGPOOL_ERROR_LEN];
 				int			position;
+				bool		below_max;
 
 				LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
 				if (be->granted_slot >= 0)
@@ -468,7 +471,17 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 				pool->timeouts++;
 				waiting_on_pool = false;
 				strlcpy(last_error, pool->last_error, sizeof(last_error));
+				below_max = pool->nconns - pool->nclosing < pool->def.max_size;
 				LWLockRelease(&pool->lock);
+				if (below_max && last_error[0] == '\0' && !handle_free_slot_exists())
+					ereport(ERROR,
+							(errcode(PGPOOL_ERRCODE_TIMEOUT),
+							 errmsg("timed out waiting for a connection from pool \"%s\"",
+									ref->name),
+							 errdetail("Waited %ld ms at position %d in the queue; all %d connections of pgpool_ext.max_connections are in use.",
+									   (long) ((GetCurrentTimestamp() - start) / 1000),
+									   position, PoolShared->nslots),
+							 errhint("Increase pgpool_ext.max_connections, or lower the min_size of other pools.")));
 				ereport(ERROR,
 						(errcode(PGPOOL_ERRCODE_TIMEOUT),
 						 errmsg("timed out waiting for a connection from pool \"%s\"",
@@ -485,6 +498,22 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/*
+ * handle_free_slot_exists
+ *		Is any slot (pgpool_ext.max_connections) free?  Read without a lock:
+ *		only to explain a timeout.
+ */
+static bool
+handle_free_slot_exists(void)
+{
+	int			i;
+
+	for (i = 0; i < PoolShared->nslots; i++)
+		if (PoolShared->slots[i].pool < 0)
+			return true;
+	return false;
 }
 
 /*

@@ -12,7 +12,11 @@
  * waiters outnumber the connections on their way (connecting or being
  * reset), within max_size, pgpool_ext.max_concurrent_connects and the
  * pool's connect backoff; when a full pool has waiters in one partition and
- * idle connections in another, it closes one of those to make room.  Every
+ * idle connections in another, it closes one of those to make room; when
+ * a pool with waiters cannot open a connection because every slot
+ * (pgpool_ext.max_connections) is taken, it closes the least recently used
+ * idle connection of another pool that has more than its min_size.  Idle
+ * connections above a lowered max_size are closed at once.  Every
  * maintenance_interval it also closes connections idle for longer than
  * idle_timeout (down to min_size) or opened with an older definition, and
  * gives up on connects, cancels and resets that take longer than
@@ -45,6 +49,7 @@ static bool busy = false;
 static void janitor_pool(int p, bool sweep, int *connecting);
 static void janitor_drop(int p);
 static void janitor_connect_timeouts(TimestampTz now, int *connecting);
+static bool janitor_free_slot_for(int p);
 
 /* Remember that a new pool should open initial connections. */
 void
@@ -148,6 +153,7 @@ janitor_pool(int p, bool sweep, int *connecting)
 	PoolEntry  *pool = &PoolShared->pools[p];
 	TimestampTz now = GetCurrentTimestamp();
 	int		   *open_for = palloc(sizeof(int) * (pool->def.max_size + 1));
+	bool	   *for_waiters = palloc(sizeof(bool) * (pool->def.max_size + 1));
 	int		   *close = palloc(sizeof(int) * (PoolShared->nslots + 1));
 	int			nopen = 0;
 	int			nclose = 0;
@@ -181,6 +187,18 @@ janitor_pool(int p, bool sweep, int *connecting)
 		}
 	}
 
+	/* idle connections above a lowered max_size: close them now */
+	for (i = 0; PoolOverMax(pool) && i < PoolShared->nslots; i++)
+	{
+		SlotEntry  *slot = &PoolShared->slots[i];
+
+		if (slot->pool != p || slot->state != SLOT_IDLE)
+			continue;
+		PoolSetSlotState(i, SLOT_CLOSING);
+		close[nclose++] = i;
+		total--;
+	}
+
 	/* connections wanted: waiters first, then the minimum size */
 	for (i = 0; i < PoolShared->npartitions; i++)
 	{
@@ -199,6 +217,7 @@ janitor_pool(int p, bool sweep, int *connecting)
 			   *connecting < pgpool_max_concurrent_connects &&
 			   now >= pool->next_connect_at)
 		{
+			for_waiters[nopen] = part->nwaiting > 0;
 			open_for[nopen++] = i;
 			total++;
 			(*connecting)++;
@@ -227,12 +246,84 @@ janitor_pool(int p, bool sweep, int *connecting)
 	for (i = 0; i < nopen; i++)
 	{
 		/* a connect that failed at once has set a backoff: respect it */
-		if (pool->next_connect_at > GetCurrentTimestamp() ||
+		if (pool->next_connect_at > GetCurrentTimestamp())
+			break;
+		if (ConnStartConnect(p, open_for[i]))
+			continue;
+		/* every slot is taken: waiters may have another pool's idle one */
+		if (!for_waiters[i] || !janitor_free_slot_for(p) ||
 			!ConnStartConnect(p, open_for[i]))
 			break;
 	}
 	pfree(open_for);
+	pfree(for_waiters);
 	pfree(close);
+}
+
+/*
+ * janitor_free_slot_for
+ *		Every slot is in use and pool p has waiters: close the least
+ *		recently used idle connection of another pool that has more
+ *		connections than its min_size and no waiter in that partition, so
+ *		that p can open one.  Returns whether one was closed.  Nothing is
+ *		closed while a slot is already closing: it will be free soon.
+ *
+ * Takes the victim's pool lock; the caller holds no pgpool_ext lock.
+ */
+static bool
+janitor_free_slot_for(int p)
+{
+	int			victim = -1;
+	TimestampTz oldest = 0;
+	PoolEntry  *vpool;
+	SlotEntry  *slot;
+	bool		ok;
+	int			i;
+
+	/* candidates read without locks; the choice is checked below */
+	for (i = 0; i < PoolShared->nslots; i++)
+	{
+		PoolEntry  *other;
+		int			q;
+
+		slot = &PoolShared->slots[i];
+		q = slot->pool;
+		if (q >= 0 && slot->state == SLOT_CLOSING)
+			return false;
+		if (q < 0 || q == p || slot->state != SLOT_IDLE)
+			continue;
+		other = &PoolShared->pools[q];
+		if (other->nconns - other->nclosing <= other->def.min_size ||
+			PoolShared->partitions[slot->partition].nwaiting > 0)
+			continue;
+		if (victim < 0 || slot->last_used_at < oldest)
+		{
+			victim = i;
+			oldest = slot->last_used_at;
+		}
+	}
+	if (victim < 0)
+		return false;
+
+	slot = &PoolShared->slots[victim];
+	i = slot->pool;
+	if (i < 0)
+		return false;
+	vpool = &PoolShared->pools[i];
+	LWLockAcquire(&vpool->lock, LW_EXCLUSIVE);
+	ok = slot->pool == i && slot->state == SLOT_IDLE &&
+		vpool->nconns - vpool->nclosing > vpool->def.min_size &&
+		PoolShared->partitions[slot->partition].nwaiting == 0;
+	if (ok)
+		PoolSetSlotState(victim, SLOT_CLOSING);
+	LWLockRelease(&vpool->lock);
+	if (!ok)
+		return false;
+	ereport(DEBUG1,
+			(errmsg_internal("pgpool_ext: closing an idle connection of pool \"%s\" for pool \"%s\": every slot is in use",
+							 vpool->name, PoolShared->pools[p].name)));
+	ConnCloseSlot(victim, "idle, closed for another pool");
+	return true;
 }
 
 /*

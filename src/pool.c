@@ -190,6 +190,8 @@ PoolSetSlotState(int slotno, PoolSlotState newstate)
 		(int) PoolSlotHasConnection(old);
 	pool->nconnecting += (int) (newstate == SLOT_CONNECTING) -
 		(int) (old == SLOT_CONNECTING);
+	pool->nclosing += (int) (newstate == SLOT_CLOSING) -
+		(int) (old == SLOT_CLOSING);
 	slot->state = newstate;
 }
 
@@ -231,6 +233,21 @@ pool_new_handle(int slotno)
 }
 
 /*
+ * PoolOverMax
+ *		Has pool more connections (open or opening, not closing) than its
+ *		max_size?  It has after alter_pool lowered max_size: the surplus is
+ *		closed as it becomes free.
+ *
+ * Caller must hold the pool lock.
+ */
+bool
+PoolOverMax(PoolEntry *pool)
+{
+	Assert(LWLockHeldByMe(&pool->lock));
+	return pool->nconns - pool->nclosing > pool->def.max_size;
+}
+
+/*
  * PoolClaimSlot
  *		Make procno the holder of a connected slot, with a new generation
  *		and a new handle number.
@@ -263,8 +280,9 @@ PoolClaimSlot(int slotno, int procno, int pid, Oid role, bool role_superuser,
 /*
  * PoolHandOver
  *		A connected slot nobody holds any more: give it to the first waiter
- *		of its partition, or make it idle.  A slot of a dropped pool or one
- *		opened with an older definition is closed instead.
+ *		of its partition, or make it idle.  A slot of a dropped pool, one
+ *		opened with an older definition, or one above the pool's max_size
+ *		(lowered since it was opened) is closed instead.
  *
  *		A used slot whose reset is pending (reset_pending) is SLOT_RESETTING
  *		until the worker has reset it, but rather than wait for that the
@@ -286,7 +304,8 @@ PoolHandOver(int slotno)
 	slot->handle = 0;
 	slot->holder_procno = -1;
 	slot->holder_pid = 0;
-	if (pool->dropping || slot->def_version != pool->def_version)
+	if (pool->dropping || slot->def_version != pool->def_version ||
+		PoolOverMax(pool))
 	{
 		PoolSetSlotState(slotno, SLOT_CLOSING);
 		PoolWakeWorker();

@@ -129,6 +129,7 @@ typedef struct PoolEntry
 	/* run time, [BW] under pool lock */
 	int			nconns;			/* slots with a connection or connecting */
 	int			nconnecting;
+	int			nclosing;		/* slots CLOSING (counted in nconns) */
 	int			nwaiting;
 	TimestampTz next_connect_at;	/* [W] backoff after failures */
 	int			backoff_ms;		/* [W] */

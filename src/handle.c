@@ -332,6 +332,8 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_LIMIT),
 				 errmsg("too many pool partitions"),
+				 errdetail("Partition keys are limited to %d over all pools (pgpool_ext.max_partitions).",
+						   pgpool_max_partitions),
 				 errhint("Increase pgpool_ext.max_partitions.")));
 	pool = &PoolShared->pools[ref.index];
 	part = &PoolShared->partitions[part_idx];

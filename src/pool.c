@@ -126,8 +126,37 @@ PoolGetPartition(int pool, const char *key, bool create)
 }
 
 /*
+ * pool_partition_fits
+ *		May a new partition for key be made?  The default partition ("") of
+ *		a pool always may: the table has an entry per pool entry
+ *		(pgpool_ext.max_pools) on top of pgpool_ext.max_partitions, and
+ *		other keys may only take a free entry while enough stay free for
+ *		the default partition of every pool entry not yet in use.  So other
+ *		keys are limited to max_partitions over all pools, and a new pool's
+ *		default partition always fits.
+ *
+ * Caller must hold the global lock exclusively.
+ */
+static bool
+pool_partition_fits(const char *key)
+{
+	int			nfree = 0;
+	int			unused_pools = 0;
+	int			i;
+
+	if (key[0] == '\0')
+		return true;
+	for (i = 0; i < PoolShared->npartitions; i++)
+		nfree += (int) !PoolShared->partitions[i].in_use;
+	for (i = 0; i < PoolShared->npools; i++)
+		unused_pools += (int) !PoolShared->pools[i].in_use;
+	return nfree > unused_pools;
+}
+
+/*
  * PoolCreatePartitionLocked
- *		Find or make the partition of pool for key; -1 if the table is full.
+ *		Find or make the partition of pool for key; -1 if the table has no
+ *		room for it (see pool_partition_fits).
  *
  * Caller must hold the global lock exclusively.
  */
@@ -138,6 +167,8 @@ PoolCreatePartitionLocked(int pool, const char *key)
 	int			i;
 
 	Assert(LWLockHeldByMeInMode(&PoolShared->lock, LW_EXCLUSIVE));
+	if (idx < 0 && !pool_partition_fits(key))
+		return -1;
 	for (i = 0; idx < 0 && i < PoolShared->npartitions; i++)
 	{
 		PartitionEntry *part = &PoolShared->partitions[i];

@@ -46,7 +46,7 @@ pool_shmem_size(void)
 	int			nbackends = MaxBackends + NUM_AUXILIARY_PROCS;
 
 	size = add_size(size, mul_size(pgpool_max_pools, MAXALIGN(sizeof(PoolEntry))));
-	size = add_size(size, mul_size(pgpool_max_partitions,
+	size = add_size(size, mul_size(pgpool_max_partitions + pgpool_max_pools,
 								   MAXALIGN(sizeof(PartitionEntry))));
 	size = add_size(size, mul_size(pgpool_max_connections,
 								   MAXALIGN(sizeof(SlotEntry))));
@@ -91,7 +91,8 @@ PoolShmemStartup(void)
 		pg_atomic_init_u32(&s->janitor_wanted, 1);
 		ConditionVariableInit(&s->config_cv);
 		s->npools = pgpool_max_pools;
-		s->npartitions = pgpool_max_partitions;
+		/* one default partition per pool on top of max_partitions keys */
+		s->npartitions = pgpool_max_partitions + pgpool_max_pools;
 		s->nslots = pgpool_max_connections;
 		s->nbackends = MaxBackends + NUM_AUXILIARY_PROCS;
 		s->channel_size = (Size) pgpool_channel_size * 1024;

@@ -13,7 +13,9 @@
 # (e) usage and the password rule are checked again after revoke_usage and
 #     for another role, and release still works;
 # (f) one 08003 error, word for word, for a released handle, a number that
-#     never existed, another session's handle and another role's handle.
+#     never existed, another session's handle and another role's handle;
+# (g) transaction-scoped handles acquired by a SECURITY DEFINER function or
+#     before SET LOCAL ROLE are released at the end of the transaction.
 use strict;
 use warnings;
 
@@ -226,6 +228,48 @@ is($err_never, $err_released, 'a number that never existed: the same error');
 is($err_session, $err_released, 'another session\'s handle: the same error');
 is($err_other_role, $err_released, 'another role\'s handle: the same error');
 sq_ok($s, "SELECT pgpool_ext.release($h)");
+
+# (g) transaction-scoped handles: one acquired by a SECURITY DEFINER
+# function is bound to the function owner and released at the end of the
+# caller's transaction, commit or abort, whatever the current role then.
+$local->safe_psql('postgres', q{
+	CREATE FUNCTION xact_acquire(fail boolean) RETURNS bigint LANGUAGE plpgsql
+	SECURITY DEFINER SET search_path = pg_catalog AS $$
+	DECLARE
+		h bigint;
+	BEGIN
+		h := pgpool_ext.acquire('su', timeout => '20s', scope => 'transaction');
+		IF fail THEN
+			RAISE EXCEPTION 'xact_acquire failed';
+		END IF;
+		RETURN h;
+	END $$;
+	GRANT EXECUTE ON FUNCTION xact_acquire(boolean) TO reader;});
+sq_ok($r, 'BEGIN');
+my $hx = sq_ok($r, 'SELECT xact_acquire(false)');
+is( $local->safe_psql('postgres',
+		"SELECT role || ' ' || scope FROM pgpool_ext.handles WHERE handle = $hx"),
+	'postgres transaction', 'the handle is bound to the function owner, scope transaction');
+($out, $err) = sq($r, "SELECT pgpool_ext.execute($hx, 'SELECT 1')");
+is(sqlstate($err), '08003', 'the caller (reader) cannot use it');
+sq($r, 'COMMIT');
+is( $local->safe_psql('postgres',
+		"SELECT count(*) FROM pgpool_ext.handles WHERE pool_name = 'su' AND scope = 'transaction'"),
+	'0', 'released at the caller\'s commit');
+($out, $err) = sq($r, 'SELECT xact_acquire(true)');
+like($err, qr/xact_acquire failed/, 'xact_acquire(true) fails after acquiring');
+is( $local->safe_psql('postgres',
+		"SELECT count(*) FROM pgpool_ext.handles WHERE pool_name = 'su' AND scope = 'transaction'"),
+	'0', 'released at the abort');
+sq_ok($s, 'BEGIN');
+$hx = sq_ok($s, "SELECT pgpool_ext.acquire('su', timeout => '20s', scope => 'transaction')");
+sq_ok($s, 'SET LOCAL ROLE reader');
+($out, $err) = sq($s, "SELECT pgpool_ext.execute($hx, 'SELECT 1')");
+is(sqlstate($err), '08003', 'SET LOCAL ROLE reader: the superuser\'s transaction handle is refused');
+sq($s, 'COMMIT');
+is( $local->safe_psql('postgres',
+		"SELECT count(*) FROM pgpool_ext.handles WHERE pool_name = 'su' AND scope = 'transaction'"),
+	'0', 'released at commit (the transaction had failed: rolled back)');
 
 $s->quit;
 $s2->quit;

@@ -80,6 +80,7 @@ static int	handle_wait_for_grant(PoolRef *ref, int timeout_ms);
 static void handle_release_locked(int slotno);
 static int	handle_pick_idle(PoolEntry *pool, PartitionEntry *part);
 static void handle_check_password(int slotno, PoolRef *ref);
+static void handle_password_required(const char *pool_name) pg_attribute_noreturn();
 static bool handle_free_slot_exists(void);
 static bool pool_role_may_use(Oid owner, int ngrants, const Oid *grants);
 static void handle_refuse(int64 handle) pg_attribute_noreturn();
@@ -126,7 +127,8 @@ HandleInitBackend(void)
 		return;
 	PoolSeedHandles();
 	handle_checks = MemoryContextAllocZero(TopMemoryContext,
-										   sizeof(HandleCheck) * PoolShared->nslots);
+										   sizeof(HandleCheck) *
+										   PoolShared->nslots);
 	before_shmem_exit(handle_exit_callback, (Datum) 0);
 	done = true;
 }
@@ -407,11 +409,22 @@ handle_check_password(int slotno, PoolRef *ref)
 	if (superuser() || !required || slot->used_password)
 		return;
 	HandleRelease(handle_make(slotno));
+	handle_password_required(ref->name);
+}
+
+/*
+ * handle_password_required
+ *		The error of the password rule (see handle_check_password), at
+ *		acquire and at later checks of a handle.
+ */
+static void
+handle_password_required(const char *pool_name)
+{
 	ereport(ERROR,
 			(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
 			 errmsg("password is required"),
 			 errdetail("Non-superuser cannot use pool \"%s\" because the remote server did not ask for a password.",
-					   ref->name),
+					   pool_name),
 			 errhint("Target server's authentication method must be changed, or a superuser can create the pool with password_required => false.")));
 }
 
@@ -475,7 +488,8 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 				strlcpy(last_error, pool->last_error, sizeof(last_error));
 				below_max = pool->nconns - pool->nclosing < pool->def.max_size;
 				LWLockRelease(&pool->lock);
-				if (below_max && last_error[0] == '\0' && !handle_free_slot_exists())
+				if (below_max && last_error[0] == '\0' &&
+					!handle_free_slot_exists())
 					ereport(ERROR,
 							(errcode(PGPOOL_ERRCODE_TIMEOUT),
 							 errmsg("timed out waiting for a connection from pool \"%s\"",
@@ -666,12 +680,7 @@ handle_recheck(int64 handle, int slotno, uint64 loaded, bool for_release)
 				 errdetail("Usage of the pool was revoked after the handle was acquired."),
 				 errhint("Release the handle.")));
 	if (required && !used_password && !superuser())
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
-				 errmsg("password is required"),
-				 errdetail("Non-superuser cannot use pool \"%s\" because the remote server did not ask for a password.",
-						   name),
-				 errhint("Target server's authentication method must be changed, or a superuser can create the pool with password_required => false.")));
+		handle_password_required(name);
 	handle_note_checked(slotno, handle, loaded);
 }
 

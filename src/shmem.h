@@ -145,6 +145,11 @@ typedef struct PoolEntry
 	TimestampTz stats_reset;
 } PoolEntry;
 
+/*
+ * One per partition key of a pool.  The table has pgpool_ext.max_partitions
+ * + max_pools entries: a default partition ("") for every pool entry is
+ * always left free (pool.c, pool_partition_fits).
+ */
 typedef struct PartitionEntry
 {
 	bool		in_use;			/* [BW] global lock */

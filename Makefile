@@ -19,7 +19,7 @@ OBJS = \
 	src/sql_views.o
 
 EXTENSION = pgpool_ext
-DATA = sql/pgpool_ext--0.1.sql
+DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql
 PGFILEDESC = "pgpool_ext - pool of outbound PostgreSQL connections"
 
 PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc

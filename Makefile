@@ -15,6 +15,7 @@ OBJS = \
 	src/janitor.o \
 	src/remote_error.o \
 	src/sql_api.o \
+	src/conninfo.o \
 	src/sql_query.o \
 	src/sql_views.o
 

@@ -790,7 +790,8 @@ pgpool_ext_drop_pool(PG_FUNCTION_ARGS)
  * name as the catalog spells it, or "public" for PUBLIC (lower case
  * always; other spellings too when no role has that name).  A role that
  * does not exist is an error for grant; revoke takes the name as given, so
- * that the grant of a dropped role can be removed.
+ * that the grant of a dropped role can be removed (change_usage tries the
+ * name exactly as given first).
  */
 static char *
 get_usage_role_arg(FunctionCallInfo fcinfo, bool grant)
@@ -830,6 +831,7 @@ static void
 change_usage(FunctionCallInfo fcinfo, bool grant)
 {
 	char	   *name;
+	char	   *given;
 	char	   *role;
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
@@ -839,6 +841,7 @@ change_usage(FunctionCallInfo fcinfo, bool grant)
 	check_definition_database();
 	name = get_pool_name_arg(fcinfo);
 	role = get_usage_role_arg(fcinfo, grant);
+	given = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(role);
 
@@ -846,10 +849,21 @@ change_usage(FunctionCallInfo fcinfo, bool grant)
 	check_may_manage(name, def_load(name, NULL, CurrentMemoryContext),
 					 ds.save_user);
 	if (!grant)
-		def_exec("DELETE FROM pgpool_ext.pool_usage "
-				 "WHERE pool_name OPERATOR(pg_catalog.=) $1 "
-				 "AND role OPERATOR(pg_catalog.=) $2",
-				 2, types, values, NULL);
+	{
+		/* the name as given first: a dropped role "PUBLIC", say */
+		values[1] = CStringGetTextDatum(given);
+		if (def_exec("DELETE FROM pgpool_ext.pool_usage "
+					 "WHERE pool_name OPERATOR(pg_catalog.=) $1 "
+					 "AND role OPERATOR(pg_catalog.=) $2",
+					 2, types, values, NULL) == 0 && strcmp(given, role) != 0)
+		{
+			values[1] = CStringGetTextDatum(role);
+			def_exec("DELETE FROM pgpool_ext.pool_usage "
+					 "WHERE pool_name OPERATOR(pg_catalog.=) $1 "
+					 "AND role OPERATOR(pg_catalog.=) $2",
+					 2, types, values, NULL);
+		}
+	}
 	else if (def_exec("SELECT 1 FROM pgpool_ext.pool_usage "
 					  "WHERE pool_name OPERATOR(pg_catalog.=) $1 "
 					  "AND role OPERATOR(pg_catalog.=) $2",

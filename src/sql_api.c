@@ -10,6 +10,20 @@
  * rolled-back change is never seen and a committed one is usable by the
  * next statement of any session (acquire waits for the reload).
  *
+ * Security: these functions may be granted to non-superusers.  Their
+ * statements on the tables run as the bootstrap superuser with nothing of
+ * the caller's in reach (def_begin: search_path pinned, a security-
+ * restricted operation, qualified names).  A pool belongs to the role that
+ * created it (stored by name); a non-superuser may change, drop or grant
+ * only pools whose owner's privileges it has, never a superuser's
+ * (check_may_manage).  Connection strings are checked as libpq would
+ * check them, without connecting, and never echoed (conninfo.c).
+ *
+ * Locking: each defining function first locks pool_definition in SHARE ROW
+ * EXCLUSIVE mode until its transaction ends (def_lock), so definition
+ * changes are serialized and their checks (pool exists, number of pools,
+ * number of grants) hold until commit.  The worker's reads do not conflict.
+ *
  * acquire and release are thin wrappers over handle.c.
  *
  * src/sql_api.c

@@ -100,6 +100,7 @@ SELECT err($$SELECT pgpool_ext.create_pool('bad', 'hostaddr=db.example.com')$$, 
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'hostaddr=127.0.0.1,::1,10.0.0.256')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=/tmp/' || repeat('d', 100))$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://h:5x6/db')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=''my host''')$$, true);
 SELECT err($$SELECT pgpool_ext.alter_pool('p_default', conninfo => 'sslmode=bogus')$$, true);
 -- what libpq accepts is accepted
 SELECT pgpool_ext.create_pool('p_libpq',
@@ -108,10 +109,12 @@ SELECT pgpool_ext.create_pool('p_libpq',
          'target_session_attrs=prefer-standby ssl_min_protocol_version=tlsv1.2 '
          'ssl_max_protocol_version='''' keepalives_idle='' 30 '' connect_timeout=5',
          max_size => 1);
-SELECT pgpool_ext.create_pool('p_libpq2', 'postgresql://h1:5432,h2/db?target_session_attrs=any',
+SELECT pgpool_ext.create_pool('p_libpq2', 'postgresql://h1:5432,h-2.example_x.com/db?target_session_attrs=any',
          max_size => 1);
 SELECT pgpool_ext.drop_pool('p_libpq');
 SELECT pgpool_ext.drop_pool('p_libpq2');
+SELECT pgpool_ext.create_pool('p_libpq3', 'host=@abstract,/tmp,fe80::1%lo port=', max_size => 1);
+SELECT pgpool_ext.drop_pool('p_libpq3');
 -- none of the failed calls left a definition behind
 SELECT pool_name FROM pgpool_ext.pool_definition ORDER BY 1;
 SELECT pool_name FROM pgpool_ext.pools ORDER BY 1;
@@ -256,6 +259,9 @@ SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret%zz42@
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret42@h/db?x%00=1')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret42@h:5x/db')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret42/db@h')$$, true);
+-- a password with an '@' not percent-encoded: part of it would be taken
+-- for the host name, which libpq quotes in its connection errors
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret@42@h/db')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x password=Secret42" "other')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x password=correct Secret42=battery')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x password=correct Secret42" horse')$$, true);

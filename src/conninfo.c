@@ -97,6 +97,10 @@ static const char *const conninfo_msg_prefixes[] = {
 
 #define CONNINFO_MASK "********"
 
+/* What a host name or IP address (not a socket path) may contain. */
+#define CONNINFO_HOST_CHARS \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:%"
+
 static const char *conninfo_value(PQconninfoOption *opts, const char *keyword);
 static int	conninfo_count_elems(const char *list);
 static char *conninfo_elem(const char **list);
@@ -313,6 +317,19 @@ conninfo_check_one_host(const char *host, const char *hostaddr,
 		(!conninfo_parse_int(port, &portnum) || portnum < 1 || portnum > 65535))
 		BAD_CONNINFO("Connection option \"port\" must hold port numbers from 1 to 65535.");
 
+	/*
+	 * A host name that no name server could know is refused: libpq would
+	 * quote it in every connection error, and in a URI whose password has
+	 * an '@' that is not percent-encoded, part of the password lands here.
+	 */
+	if (host != NULL && host[0] != '\0' && host[0] != '/' && host[0] != '@' &&
+		strspn(host, CONNINFO_HOST_CHARS) != strlen(host))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid value for pool option \"conninfo\""),
+				 errdetail("Connection option \"host\" must hold host names, IP addresses or socket directory paths."),
+				 errhint("In a URI, characters such as \"@\" and \"/\" in the user name or password must be percent-encoded.")));
+
 	if (hostaddr != NULL && hostaddr[0] != '\0')
 	{
 		struct addrinfo hints;
@@ -327,7 +344,7 @@ conninfo_check_one_host(const char *host, const char *hostaddr,
 			BAD_CONNINFO("Connection option \"hostaddr\" must hold numeric IP addresses.");
 		freeaddrinfo(res);
 	}
-	else if (host != NULL && host[0] == '/')
+	else if (host != NULL && (host[0] == '/' || host[0] == '@'))
 	{
 		size_t		len = strlen(host) + strlen("/.s.PGSQL.") +
 			strlen(port != NULL && port[0] != '\0' ? port : DEF_PGPORT_STR);

@@ -200,8 +200,8 @@ DROP ROLE regress_pool_mate, regress_pool_delegate, regress_pool_delegate2;
 
 --
 -- Role names are taken as they are spelled: a role "PUBLIC" is not PUBLIC
--- (only 'public' and spellings no role has mean PUBLIC); a dropped role's
--- grant can still be revoked by name.
+-- (only 'public' and spellings no role has mean PUBLIC); the grant of a
+-- role that no longer exists can still be revoked by name.
 --
 CREATE ROLE "PUBLIC";
 SELECT pgpool_ext.grant_usage('s_nopw', 'PUBLIC');
@@ -209,8 +209,11 @@ SELECT pool_name, role FROM pgpool_ext.pool_usage ORDER BY 1, 2;
 SET ROLE regress_pool_other;
 SELECT err($$SELECT pgpool_ext.acquire('s_nopw')$$);
 RESET ROLE;
+SELECT pgpool_ext.revoke_usage('s_nopw', 'PUBLIC');
 DROP ROLE "PUBLIC";
--- the grant of a dropped role is revoked by its name
+-- the grant of a role that no longer exists (a restored dump) is revoked
+-- by its name
+INSERT INTO pgpool_ext.pool_usage VALUES ('s_nopw', 'PUBLIC');
 SELECT pgpool_ext.revoke_usage('s_nopw', 'PUBLIC');
 SELECT pool_name, role FROM pgpool_ext.pool_usage ORDER BY 1, 2;
 -- with no role "Public", 'Public' means PUBLIC

@@ -73,6 +73,8 @@ SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '{"idle
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '{"password_required": "maybe"}')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '{"min_size": -1}')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '[1, 2]')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '{"max_size": {"n": 1}}')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => 'null')$$, true);
 -- the pool name
 SELECT err($$SELECT pgpool_ext.create_pool(NULL, 'dbname=x')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('', 'dbname=x')$$, true);
@@ -101,6 +103,7 @@ SELECT err($$SELECT pgpool_ext.create_pool('bad', 'hostaddr=127.0.0.1,::1,10.0.0
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=/tmp/' || repeat('d', 100))$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://h:5x6/db')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=''my host''')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=h' || chr(246) || 'te')$$, true);
 SELECT err($$SELECT pgpool_ext.alter_pool('p_default', conninfo => 'sslmode=bogus')$$, true);
 -- what libpq accepts is accepted
 SELECT pgpool_ext.create_pool('p_libpq',

@@ -15,11 +15,12 @@ OBJS = \
 	src/janitor.o \
 	src/remote_error.o \
 	src/sql_api.o \
+	src/conninfo.o \
 	src/sql_query.o \
 	src/sql_views.o
 
 EXTENSION = pgpool_ext
-DATA = sql/pgpool_ext--0.1.sql
+DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql
 PGFILEDESC = "pgpool_ext - pool of outbound PostgreSQL connections"
 
 PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc

@@ -73,12 +73,51 @@ SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '{"idle
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '{"password_required": "maybe"}')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '{"min_size": -1}')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '[1, 2]')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => '{"max_size": {"n": 1}}')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x', options => 'null')$$, true);
 -- the pool name
 SELECT err($$SELECT pgpool_ext.create_pool(NULL, 'dbname=x')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool('', 'dbname=x')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool(repeat('n', 64), 'dbname=x')$$, true);
 SELECT err($$SELECT pgpool_ext.create_pool(repeat('n', 63), 'dbname=x')$$) AS name_63_bytes;
 SELECT pgpool_ext.drop_pool(repeat('n', 63));
+-- conninfo values libpq would refuse when connecting are refused at once
+-- (checked without connecting): 22023 naming the option, never quoting a
+-- value (in a malformed URI a password can land in any option)
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'port=5x6')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'port=0')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'port=65536')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'sslmode=bogus')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'sslmode=')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'gssencmode=always')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'channel_binding=maybe')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'target_session_attrs=readonly')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'ssl_min_protocol_version=TLSv9')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'ssl_min_protocol_version=TLSv1.3 ssl_max_protocol_version=TLSv1.2')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'keepalives_idle=soon')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'connect_timeout=')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=a,b,c port=1,2')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=a,b hostaddr=127.0.0.1')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'hostaddr=db.example.com')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'hostaddr=127.0.0.1,::1,10.0.0.256')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=/tmp/' || repeat('d', 100))$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://h:5x6/db')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=''my host''')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'host=h' || chr(246) || 'te')$$, true);
+SELECT err($$SELECT pgpool_ext.alter_pool('p_default', conninfo => 'sslmode=bogus')$$, true);
+-- what libpq accepts is accepted
+SELECT pgpool_ext.create_pool('p_libpq',
+         'host=a,b,c port=5432,5433,5434 hostaddr=127.0.0.1,::1,10.0.0.1 '
+         'sslmode=prefer gssencmode=disable channel_binding=prefer '
+         'target_session_attrs=prefer-standby ssl_min_protocol_version=tlsv1.2 '
+         'ssl_max_protocol_version='''' keepalives_idle='' 30 '' connect_timeout=5',
+         max_size => 1);
+SELECT pgpool_ext.create_pool('p_libpq2', 'postgresql://h1:5432,h-2.example_x.com/db?target_session_attrs=any',
+         max_size => 1);
+SELECT pgpool_ext.drop_pool('p_libpq');
+SELECT pgpool_ext.drop_pool('p_libpq2');
+SELECT pgpool_ext.create_pool('p_libpq3', 'host=@abstract,/tmp,fe80::1%lo port=', max_size => 1);
+SELECT pgpool_ext.drop_pool('p_libpq3');
 -- none of the failed calls left a definition behind
 SELECT pool_name FROM pgpool_ext.pool_definition ORDER BY 1;
 SELECT pool_name FROM pgpool_ext.pools ORDER BY 1;
@@ -214,6 +253,21 @@ SELECT err($$SELECT pgpool_ext.create_pool('bad', 'password=Secret42 dbname=''x'
 SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x password=correct horse battery')$$, true)
        NOT LIKE '%horse%' AS no_password_fragment;
 SELECT err($$SELECT pgpool_ext.alter_pool('p_pw', conninfo => 'password=Secret42 hots=x')$$, true);
+-- a string that cannot be parsed: no fragment of it is shown, whatever the
+-- form (a URI's user information, a password with a space or a quote)
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret42@[::1/db')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret42@h/db?sslmode')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret42@h/db?a=b=c')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret%zz42@h/db')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret42@h/db?x%00=1')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret42@h:5x/db')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret42/db@h')$$, true);
+-- a password with an '@' not percent-encoded: part of it would be taken
+-- for the host name, which libpq quotes in its connection errors
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'postgresql://app:Secret@42@h/db')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x password=Secret42" "other')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x password=correct Secret42=battery')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('bad', 'dbname=x password=correct Secret42" horse')$$, true);
 -- a connection error keeps no password
 SELECT pgpool_ext.create_pool('p_fail', 'dbname=regress_no_such_db password=Secret42',
                               min_size => 1, max_size => 1);

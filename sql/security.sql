@@ -135,6 +135,95 @@ REVOKE EXECUTE ON FUNCTION
   FROM regress_pool_creator;
 
 --
+-- Delegates may change, drop and grant only the pools they own (or whose
+-- owner's privileges they have), never a superuser's pool: its reset_query
+-- runs with the pool's remote credentials.
+--
+CREATE ROLE regress_pool_delegate;
+CREATE ROLE regress_pool_delegate2;
+CREATE ROLE regress_pool_mate IN ROLE regress_pool_delegate;
+GRANT EXECUTE ON FUNCTION
+  pgpool_ext.create_pool(text, text, integer, integer, integer, interval, interval, text, boolean, jsonb),
+  pgpool_ext.alter_pool(text, text, integer, integer, integer, interval, interval, text, boolean, jsonb),
+  pgpool_ext.drop_pool(text, boolean),
+  pgpool_ext.grant_usage(text, text),
+  pgpool_ext.revoke_usage(text, text)
+  TO regress_pool_delegate, regress_pool_delegate2, regress_pool_mate;
+SET ROLE regress_pool_delegate;
+SELECT pgpool_ext.create_pool('s_deleg', 'dbname=contrib_regression password=x', max_size => 1);
+-- a superuser's pool: 42501 for every change
+SELECT err($$SELECT pgpool_ext.alter_pool('s_pw', reset_query => 'ALTER ROLE regress_pool_delegate SUPERUSER')$$, true);
+SELECT err($$SELECT pgpool_ext.alter_pool('s_pw', options => '{"max_size": 1}')$$);
+SELECT err($$SELECT pgpool_ext.drop_pool('s_pw')$$);
+SELECT err($$SELECT pgpool_ext.drop_pool('s_pw', force => true)$$);
+SELECT err($$SELECT pgpool_ext.grant_usage('s_pw', 'regress_pool_delegate')$$);
+SELECT err($$SELECT pgpool_ext.revoke_usage('s_pw', 'regress_pool_user')$$);
+-- nor can it be taken over by creating it again
+SELECT err($$SELECT pgpool_ext.create_pool('s_pw', 'dbname=contrib_regression password=x')$$);
+-- an unknown pool is still unknown
+SELECT err($$SELECT pgpool_ext.alter_pool('nosuch', max_size => 1)$$);
+-- another delegate's pool: 42501
+SET ROLE regress_pool_delegate2;
+SELECT err($$SELECT pgpool_ext.alter_pool('s_deleg', max_size => 2)$$);
+SELECT err($$SELECT pgpool_ext.drop_pool('s_deleg')$$);
+SELECT err($$SELECT pgpool_ext.grant_usage('s_deleg', 'regress_pool_delegate2')$$);
+-- a member of the owner role may
+SET ROLE regress_pool_mate;
+SELECT pgpool_ext.alter_pool('s_deleg', max_size => 2);
+SELECT pgpool_ext.grant_usage('s_deleg', 'regress_pool_user');
+SELECT pgpool_ext.revoke_usage('s_deleg', 'regress_pool_user');
+RESET ROLE;
+-- nothing of the refused calls was stored
+SELECT pool_name, reset_query, max_size, owner FROM pgpool_ext.pool_definition
+ WHERE pool_name IN ('s_pw', 's_deleg') ORDER BY 1;
+SELECT pool_name, role FROM pgpool_ext.pool_usage ORDER BY 1, 2;
+-- an owner that is a superuser now: only superusers may change the pool
+ALTER ROLE regress_pool_delegate SUPERUSER;
+SET ROLE regress_pool_mate;
+SELECT err($$SELECT pgpool_ext.alter_pool('s_deleg', max_size => 1)$$, true);
+RESET ROLE;
+ALTER ROLE regress_pool_delegate NOSUPERUSER;
+-- an owner that no longer exists (a restored dump): only superusers
+UPDATE pgpool_ext.pool_definition SET owner = 'regress_pool_gone' WHERE pool_name = 's_deleg';
+SET ROLE regress_pool_mate;
+SELECT err($$SELECT pgpool_ext.drop_pool('s_deleg')$$, true);
+RESET ROLE;
+SELECT pgpool_ext.drop_pool('s_deleg');
+REVOKE EXECUTE ON FUNCTION
+  pgpool_ext.create_pool(text, text, integer, integer, integer, interval, interval, text, boolean, jsonb),
+  pgpool_ext.alter_pool(text, text, integer, integer, integer, interval, interval, text, boolean, jsonb),
+  pgpool_ext.drop_pool(text, boolean),
+  pgpool_ext.grant_usage(text, text),
+  pgpool_ext.revoke_usage(text, text)
+  FROM regress_pool_delegate, regress_pool_delegate2, regress_pool_mate;
+DROP ROLE regress_pool_mate, regress_pool_delegate, regress_pool_delegate2;
+
+--
+-- Role names are taken as they are spelled: a role "PUBLIC" is not PUBLIC
+-- (only 'public' and spellings no role has mean PUBLIC); the grant of a
+-- role that no longer exists can still be revoked by name.
+--
+CREATE ROLE "PUBLIC";
+SELECT pgpool_ext.grant_usage('s_nopw', 'PUBLIC');
+SELECT pool_name, role FROM pgpool_ext.pool_usage ORDER BY 1, 2;
+SET ROLE regress_pool_other;
+SELECT err($$SELECT pgpool_ext.acquire('s_nopw')$$);
+RESET ROLE;
+SELECT pgpool_ext.revoke_usage('s_nopw', 'PUBLIC');
+DROP ROLE "PUBLIC";
+-- the grant of a role that no longer exists (a restored dump) is revoked
+-- by its name
+INSERT INTO pgpool_ext.pool_usage VALUES ('s_nopw', 'PUBLIC');
+SELECT pgpool_ext.revoke_usage('s_nopw', 'PUBLIC');
+SELECT pool_name, role FROM pgpool_ext.pool_usage ORDER BY 1, 2;
+-- with no role "Public", 'Public' means PUBLIC
+SELECT pgpool_ext.grant_usage('s_nopw', 'Public');
+SELECT pool_name, role FROM pgpool_ext.pool_usage ORDER BY 1, 2;
+SELECT pgpool_ext.revoke_usage('s_nopw', 'PUBLIC');
+SELECT pool_name, role FROM pgpool_ext.pool_usage ORDER BY 1, 2;
+SELECT err($$SELECT pgpool_ext.grant_usage('s_nopw', repeat('r', 64))$$, true);
+
+--
 -- Pools are defined in pgpool_ext.database only (55000 elsewhere), and
 -- usable from every database with the extension.
 --

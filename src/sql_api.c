@@ -10,6 +10,20 @@
  * rolled-back change is never seen and a committed one is usable by the
  * next statement of any session (acquire waits for the reload).
  *
+ * Security: these functions may be granted to non-superusers.  Their
+ * statements on the tables run as the bootstrap superuser with nothing of
+ * the caller's in reach (def_begin: search_path pinned, a security-
+ * restricted operation, qualified names).  A pool belongs to the role that
+ * created it (stored by name); a non-superuser may change, drop or grant
+ * only pools whose owner's privileges it has, never a superuser's
+ * (check_may_manage).  Connection strings are checked as libpq would
+ * check them, without connecting, and never echoed (conninfo.c).
+ *
+ * Locking: each defining function first locks pool_definition in SHARE ROW
+ * EXCLUSIVE mode until its transaction ends (def_lock), so definition
+ * changes are serialized and their checks (pool exists, number of pools,
+ * number of grants) hold until commit.  The worker's reads do not conflict.
+ *
  * acquire and release are thin wrappers over handle.c.
  *
  * src/sql_api.c
@@ -29,11 +43,12 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "libpq-fe.h"
-
+#include "conninfo.h"
 #include "guc.h"
 #include "handle.h"
 #include "interval.h"
@@ -64,6 +79,17 @@ typedef struct PoolOptions
 	bool	   *password_required;
 } PoolOptions;
 
+/*
+ * A section of statements on the definition tables, run with raised rights
+ * (def_begin): what def_end restores.
+ */
+typedef struct DefSection
+{
+	Oid			save_user;
+	int			save_sec;
+	int			save_nestlevel;
+} DefSection;
+
 /* Argument positions shared by create_pool and alter_pool. */
 #define ARG_NAME		0
 #define ARG_CONNINFO	1
@@ -82,8 +108,16 @@ static void read_option_args(FunctionCallInfo fcinfo, PoolOptions *o);
 static void read_options_json(Jsonb *json, PoolOptions *o);
 static void validate_options(PoolOptions *o);
 static int64 interval_ms(Interval *iv, const char *option);
-static void store_definition(const char *name, PoolOptions *o, bool create);
-static void load_definition(const char *name, PoolOptions *o);
+static void def_begin(DefSection *ds);
+static void def_end(DefSection *ds);
+static uint64 def_exec(const char *sql, int nargs, Oid *types, Datum *values,
+					   const char *nulls);
+static void def_lock(void);
+static void store_definition(const char *name, PoolOptions *o,
+							 const char *owner);
+static char *def_load(const char *name, PoolOptions *o, MemoryContext outer);
+static void check_may_manage(const char *name, const char *owner, Oid caller);
+static char *get_usage_role_arg(FunctionCallInfo fcinfo, bool grant);
 static int	count_pool_handles(const char *name);
 static bool text_is(const text *t, const char *word);
 
@@ -310,50 +344,17 @@ interval_ms(Interval *iv, const char *option)
 
 /*
  * validate_options
- *		Check a complete set of options (every field set).
+ *		Check a complete set of options (every field set), as the caller.
  */
 static void
 validate_options(PoolOptions *o)
 {
-	char	   *err = NULL;
-	PQconninfoOption *opts;
-	PQconninfoOption *opt;
 	bool		has_password = false;
 
 	if (strlen(o->conninfo) >= PGPOOL_CONNINFO_LEN)
 		BAD_OPTION("conninfo", "The connection string must be shorter than %d bytes.",
 				   PGPOOL_CONNINFO_LEN);
-	opts = PQconninfoParse(o->conninfo, &err);
-	if (opts == NULL)
-	{
-		char	   *msg = pstrdup(err ? err : "out of memory");
-		int			n = strlen(msg);
-
-		if (err)
-			PQfreemem(err);
-		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-			msg[--n] = '\0';
-		/*
-		 * An unparsable string may hold a password that libpq quotes pieces
-		 * of ('missing "=" after "..."'); messages that quote no value are
-		 * safe to show.
-		 */
-		if (strcasestr(o->conninfo, "password") != NULL &&
-			strncmp(msg, "invalid connection option", 25) != 0 &&
-			strncmp(msg, "unterminated quoted string", 26) != 0)
-			ereport(ERROR,
-					(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
-					 errmsg("invalid value for pool option \"conninfo\""),
-					 errdetail("The connection string could not be parsed; libpq's message is not shown because the string contains a password.")));
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
-				 errmsg("invalid value for pool option \"conninfo\""),
-				 errdetail_internal("%s", msg)));
-	}
-	for (opt = opts; opt->keyword != NULL; opt++)
-		if (strcmp(opt->keyword, "password") == 0 && opt->val && opt->val[0])
-			has_password = true;
-	PQconninfoFree(opts);
+	PoolCheckConninfo(o->conninfo, &has_password);
 
 	if (*o->min_size < 0)
 		BAD_OPTION("min_size", "The value must not be negative.");
@@ -386,53 +387,110 @@ validate_options(PoolOptions *o)
 }
 
 /*
- * The definition tables are not readable by ordinary roles; a role granted
- * EXECUTE on the defining functions reaches them through these functions
- * only.  So SPI runs as the bootstrap superuser; the caller's privileges
- * were checked before.  On error, transaction abort restores the user.
+ * def_begin
+ *		Open a section of statements on the definition tables.
+ *
+ * The tables are not readable by ordinary roles; a role granted EXECUTE on
+ * the defining functions reaches them through these functions only, so
+ * the statements run with raised rights, and nothing the caller controls
+ * may run with them:
+ *	- the current user is the bootstrap superuser, in a security-restricted
+ *	  operation (no SET ROLE, no temporary objects);
+ *	- search_path is "pg_catalog, pg_temp" until def_end, so that no object
+ *	  of the caller (a pg_temp domain named regrole or text, an operator =
+ *	  in a schema on the caller's path) stands in for a built-in one; the
+ *	  statements also name every table, type and operator with its schema,
+ *	  and bind only built-in types;
+ *	- the tables are locked first (def_lock), and every statement sees the
+ *	  latest committed state (def_exec).
+ * No role but a superuser can add triggers, rules or policies to the
+ * tables (they belong to the extension's superuser owner); the triggers
+ * that run are the extension's own and the foreign key's.  The caller's
+ * privileges are checked as the caller (check_may_manage takes its id).
+ * On error, (sub)transaction abort restores the user, the GUCs and SPI.
  */
 static void
-spi_begin(Oid *save_user, int *save_sec)
+def_begin(DefSection *ds)
 {
-	GetUserIdAndSecContext(save_user, save_sec);
+	GetUserIdAndSecContext(&ds->save_user, &ds->save_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   *save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	SPI_connect();
+						   ds->save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	ds->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pgpool_ext: SPI_connect failed");
+	def_lock();
 }
 
+/* Close the section: the caller's user, security context and GUCs. */
 static void
-spi_end(Oid save_user, int save_sec)
+def_end(DefSection *ds)
 {
 	SPI_finish();
-	SetUserIdAndSecContext(save_user, save_sec);
+	AtEOXact_GUC(false, ds->save_nestlevel);
+	SetUserIdAndSecContext(ds->save_user, ds->save_sec);
 }
 
-/* Run a definition-table statement; returns the rows processed. */
-static int
-spi_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+/*
+ * def_exec
+ *		Run one statement of a section; the rows processed.
+ *
+ * Under a snapshot taken now rather than the transaction's: after
+ * def_lock, in REPEATABLE READ too, a check ("does the pool exist?", "how
+ * many grants?") sees what other sessions committed, and stays true until
+ * this transaction ends.
+ */
+static uint64
+def_exec(const char *sql, int nargs, Oid *types, Datum *values,
+		 const char *nulls)
 {
+	SPIPlanPtr	plan;
 	int			rc;
-	Oid			save_user;
-	int			save_sec;
 
-	spi_begin(&save_user, &save_sec);
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	plan = SPI_prepare(sql, nargs, types);
+	if (plan == NULL)
+		elog(ERROR, "pgpool_ext: SPI_prepare failed: %s",
+			 SPI_result_code_string(SPI_result));
+	rc = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+							  InvalidSnapshot, false, true, 0);
 	if (rc < 0)
 		elog(ERROR, "pgpool_ext: SPI failed: %s", SPI_result_code_string(rc));
-	rc = (int) SPI_processed;
-	spi_end(save_user, save_sec);
-	return rc;
+	SPI_freeplan(plan);
+	return SPI_processed;
+}
+
+/*
+ * def_lock
+ *		Serialize the defining functions to the end of the transaction.
+ *
+ * SHARE ROW EXCLUSIVE conflicts with itself and with other sessions'
+ * writes, not with the pool worker's reads.  So of two create_pool of one
+ * name the second waits and then gets 42710, and a count (of pools, of a
+ * pool's grants) made under it still holds when the row is inserted.
+ */
+static void
+def_lock(void)
+{
+	def_exec("LOCK TABLE pgpool_ext.pool_definition IN SHARE ROW EXCLUSIVE MODE",
+			 0, NULL, NULL, NULL);
 }
 
 /* Datum or NULL helpers for store_definition. */
 #define OPT_DATUM(p, conv)	((p) ? conv(*(p)) : (Datum) 0)
 
-/* INSERT or UPDATE the definition row. */
+/*
+ * INSERT (owner given) or UPDATE (owner NULL) the definition row, inside
+ * a section.  The owner is stored by name, so that a dump restores into a
+ * cluster that lacks the role.
+ */
 static void
-store_definition(const char *name, PoolOptions *o, bool create)
+store_definition(const char *name, PoolOptions *o, const char *owner)
 {
 	Oid			types[10] = {TEXTOID, TEXTOID, INT4OID, INT4OID, INT4OID,
-	INTERVALOID, INTERVALOID, TEXTOID, BOOLOID, OIDOID};
+	INTERVALOID, INTERVALOID, TEXTOID, BOOLOID, TEXTOID};
 	Datum		values[10];
 	char		nulls[10];
 	int			i;
@@ -446,58 +504,59 @@ store_definition(const char *name, PoolOptions *o, bool create)
 	values[6] = IntervalPGetDatum(o->connect_timeout);
 	values[7] = CStringGetTextDatum(o->reset_query);
 	values[8] = BoolGetDatum(*o->password_required);
-	values[9] = ObjectIdGetDatum(GetUserId());
+	values[9] = owner ? CStringGetTextDatum(owner) : (Datum) 0;
 	for (i = 0; i < 10; i++)
 		nulls[i] = ' ';
 	if (o->initial_size == NULL)
 		nulls[4] = 'n';
 
-	if (create)
-		spi_exec("INSERT INTO pgpool_ext.pool_definition (pool_name, conninfo, min_size, "
+	if (owner != NULL)
+		def_exec("INSERT INTO pgpool_ext.pool_definition (pool_name, conninfo, min_size, "
 				 "max_size, initial_size, idle_timeout, connect_timeout, reset_query, "
 				 "password_required, owner) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::regrole)",
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 				 10, types, values, nulls);
 	else
-		spi_exec("UPDATE pgpool_ext.pool_definition SET conninfo = $2, min_size = $3, "
+		def_exec("UPDATE pgpool_ext.pool_definition SET conninfo = $2, min_size = $3, "
 				 "max_size = $4, initial_size = $5, idle_timeout = $6, "
 				 "connect_timeout = $7, reset_query = $8, password_required = $9 "
-				 "WHERE pool_name = $1",
+				 "WHERE pool_name OPERATOR(pg_catalog.=) $1",
 				 9, types, values, nulls);
 }
 
-/* Read the stored definition of name into o; 42704 if absent. */
-static void
-load_definition(const char *name, PoolOptions *o)
+/*
+ * def_load
+ *		Inside a section: lock the definition row of name, read its options
+ *		into *o (if o is not NULL) and return its owner's name; NULL if there
+ *		is no such pool.  Results are copied to the caller's context.
+ */
+static char *
+def_load(const char *name, PoolOptions *o, MemoryContext outer)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(name)};
 	HeapTuple	tup;
 	TupleDesc	desc;
 	bool		isnull;
-	MemoryContext outer = CurrentMemoryContext;
-	Oid			save_user;
-	int			save_sec;
+	MemoryContext spi;
+	char	   *owner;
 
-	memset(o, 0, sizeof(PoolOptions));
-	spi_begin(&save_user, &save_sec);
-	SPI_execute_with_args("SELECT conninfo, min_size, max_size, initial_size, idle_timeout, "
-						  "connect_timeout, reset_query, password_required "
-						  "FROM pgpool_ext.pool_definition WHERE pool_name = $1 FOR UPDATE",
-						  1, types, values, NULL, false, 1);
-	if (SPI_processed == 0)
-	{
-		spi_end(save_user, save_sec);
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
-				 errmsg("pool \"%s\" does not exist", name)));
-	}
+	if (def_exec("SELECT conninfo, min_size, max_size, initial_size, idle_timeout, "
+				 "connect_timeout, reset_query, password_required, "
+				 "owner::pg_catalog.text "
+				 "FROM pgpool_ext.pool_definition "
+				 "WHERE pool_name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+				 1, types, values, NULL) == 0)
+		return NULL;
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
+	spi = MemoryContextSwitchTo(outer);
+	owner = TextDatumGetCString(SPI_getbinval(tup, desc, 9, &isnull));
+	if (o != NULL)
 	{
-		MemoryContext spi = MemoryContextSwitchTo(outer);
 		Datum		d;
 
+		memset(o, 0, sizeof(PoolOptions));
 		o->conninfo = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
 		o->min_size = palloc(sizeof(int32));
 		*o->min_size = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
@@ -514,9 +573,45 @@ load_definition(const char *name, PoolOptions *o)
 		o->reset_query = TextDatumGetCString(SPI_getbinval(tup, desc, 7, &isnull));
 		o->password_required = palloc(sizeof(bool));
 		*o->password_required = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
-		MemoryContextSwitchTo(spi);
 	}
-	spi_end(save_user, save_sec);
+	MemoryContextSwitchTo(spi);
+	return owner;
+}
+
+/*
+ * check_may_manage
+ *		May caller change, drop or grant pool name, stored with owner?
+ *		Superusers may; other roles only with the privileges of the owner,
+ *		and never when the owner is a superuser now or no longer exists.
+ *		(The pool's reset_query runs with its remote credentials, so
+ *		changing a pool is using it.)  Unknown pool: 42704.
+ */
+static void
+check_may_manage(const char *name, const char *owner, Oid caller)
+{
+	Oid			owner_id;
+
+	if (owner == NULL)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
+				 errmsg("pool \"%s\" does not exist", name)));
+	if (superuser_arg(caller))
+		return;
+	owner_id = get_role_oid(owner, true);
+	if (!OidIsValid(owner_id))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
+				 errmsg("must be owner of pool \"%s\"", name),
+				 errdetail("The role that defined the pool no longer exists; only superusers may change the pool.")));
+	if (superuser_arg(owner_id))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
+				 errmsg("must be owner of pool \"%s\"", name),
+				 errdetail("The pool belongs to a superuser; only superusers may change it.")));
+	if (!has_privs_of_role(caller, owner_id))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
+				 errmsg("must be owner of pool \"%s\"", name)));
 }
 
 /* Fill options not given with the defaults of a new pool. */
@@ -552,27 +647,52 @@ default_options(PoolOptions *o)
  * create_pool(pool_name, conninfo, min_size, max_size, initial_size,
  *			   idle_timeout, connect_timeout, reset_query, password_required,
  *			   options jsonb)
+ *
+ * The pool belongs to the current role.  At most pgpool_ext.max_pools
+ * definitions: one more could never be loaded (53400).
  */
 Datum
 pgpool_ext_create_pool(PG_FUNCTION_ARGS)
 {
 	char	   *name;
+	char	   *owner;
 	PoolOptions o;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
+	DefSection	ds;
+	bool		exists;
+	uint64		npools = 0;
 
 	check_definition_database();
 	name = get_pool_name_arg(fcinfo);
 	read_option_args(fcinfo, &o);
 	default_options(&o);
 	validate_options(&o);
+	owner = GetUserNameFromId(GetUserId(), false);
 	values[0] = CStringGetTextDatum(name);
-	if (spi_exec("SELECT 1 FROM pgpool_ext.pool_definition WHERE pool_name = $1",
-				 1, types, values, NULL) > 0)
+
+	def_begin(&ds);
+	exists = def_exec("SELECT 1 FROM pgpool_ext.pool_definition "
+					  "WHERE pool_name OPERATOR(pg_catalog.=) $1",
+					  1, types, values, NULL) > 0;
+	if (!exists)
+		npools = def_exec("SELECT 1 FROM pgpool_ext.pool_definition",
+						  0, NULL, NULL, NULL);
+	if (!exists && npools < pgpool_max_pools)
+		store_definition(name, &o, owner);
+	def_end(&ds);
+
+	if (exists)
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_DUPLICATE_POOL),
 				 errmsg("pool \"%s\" already exists", name)));
-	store_definition(name, &o, true);
+	if (npools >= pgpool_max_pools)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_LIMIT),
+				 errmsg("cannot create pool \"%s\": too many pools", name),
+				 errdetail("%d pools are defined, as many as pgpool_ext.max_pools allows.",
+						   (int) npools),
+				 errhint("Drop a pool, or raise pgpool_ext.max_pools (this needs a server restart).")));
 	PG_RETURN_VOID();
 }
 
@@ -584,13 +704,19 @@ Datum
 pgpool_ext_alter_pool(PG_FUNCTION_ARGS)
 {
 	char	   *name;
+	char	   *owner;
 	PoolOptions given;
 	PoolOptions o;
+	DefSection	ds;
 
 	check_definition_database();
 	name = get_pool_name_arg(fcinfo);
 	read_option_args(fcinfo, &given);
-	load_definition(name, &o);
+	def_begin(&ds);
+	owner = def_load(name, &o, CurrentMemoryContext);
+	check_may_manage(name, owner, ds.save_user);
+	def_end(&ds);
+
 	if (given.conninfo)
 		o.conninfo = given.conninfo;
 	if (given.min_size)
@@ -608,7 +734,10 @@ pgpool_ext_alter_pool(PG_FUNCTION_ARGS)
 	if (given.password_required)
 		o.password_required = given.password_required;
 	validate_options(&o);
-	store_definition(name, &o, false);
+
+	def_begin(&ds);
+	store_definition(name, &o, NULL);
+	def_end(&ds);
 	PG_RETURN_VOID();
 }
 
@@ -648,15 +777,18 @@ pgpool_ext_drop_pool(PG_FUNCTION_ARGS)
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 	int			held;
+	DefSection	ds;
 
 	check_definition_database();
 	name = get_pool_name_arg(fcinfo);
 	values[0] = CStringGetTextDatum(name);
-	if (spi_exec("DELETE FROM pgpool_ext.pool_definition WHERE pool_name = $1",
-				 1, types, values, NULL) == 0)
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
-				 errmsg("pool \"%s\" does not exist", name)));
+	def_begin(&ds);
+	check_may_manage(name, def_load(name, NULL, CurrentMemoryContext),
+					 ds.save_user);
+	def_exec("DELETE FROM pgpool_ext.pool_definition "
+			 "WHERE pool_name OPERATOR(pg_catalog.=) $1",
+			 1, types, values, NULL);
+	def_end(&ds);
 	held = count_pool_handles(name);
 	if (held > 0 && !force)
 		ereport(ERROR,
@@ -667,46 +799,105 @@ pgpool_ext_drop_pool(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* grant_usage / revoke_usage common part. */
-static void
-change_usage(FunctionCallInfo fcinfo, bool grant)
+/*
+ * The role argument of grant_usage / revoke_usage, as stored: the role's
+ * name as the catalog spells it, or "public" for PUBLIC (lower case
+ * always; other spellings too when no role has that name).  A role that
+ * does not exist is an error for grant; revoke takes the name as given, so
+ * that the grant of a dropped role can be removed (change_usage tries the
+ * name exactly as given first).
+ */
+static char *
+get_usage_role_arg(FunctionCallInfo fcinfo, bool grant)
 {
-	char	   *name;
 	char	   *role;
-	Oid			types[2] = {TEXTOID, OIDOID};
-	Datum		values[2];
+	Oid			roleid;
 
-	check_definition_database();
-	name = get_pool_name_arg(fcinfo);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
 				 errmsg("role must not be null")));
 	role = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	values[0] = CStringGetTextDatum(name);
-	/* PUBLIC is stored as role 0 */
-	values[1] = ObjectIdGetDatum(pg_strcasecmp(role, "public") == 0 ? InvalidOid :
-								 get_role_oid(role, false));
-	if (spi_exec("SELECT 1 FROM pgpool_ext.pool_definition WHERE pool_name = $1",
-				 1, types, values, NULL) == 0)
+	if (strcmp(role, "public") == 0)
+		return role;
+	if (strlen(role) >= NAMEDATALEN)
 		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
-				 errmsg("pool \"%s\" does not exist", name)));
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("role name is too long"),
+				 errdetail("A role name must be shorter than %d bytes.", NAMEDATALEN)));
+	roleid = get_role_oid(role, true);
+	if (OidIsValid(roleid))
+		return GetUserNameFromId(roleid, false);
+	if (pg_strcasecmp(role, "public") == 0)
+		return pstrdup("public");
 	if (grant)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" does not exist", role)));
+	return role;
+}
+
+/*
+ * grant_usage / revoke_usage common part.  At most PGPOOL_MAX_GRANTS
+ * grants a pool: the worker loads no more.
+ */
+static void
+change_usage(FunctionCallInfo fcinfo, bool grant)
+{
+	char	   *name;
+	char	   *given;
+	char	   *role;
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	DefSection	ds;
+	uint64		ngrants = 0;
+
+	check_definition_database();
+	name = get_pool_name_arg(fcinfo);
+	role = get_usage_role_arg(fcinfo, grant);
+	given = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(role);
+
+	def_begin(&ds);
+	check_may_manage(name, def_load(name, NULL, CurrentMemoryContext),
+					 ds.save_user);
+	if (!grant)
 	{
-		if (spi_exec("SELECT 1 FROM pgpool_ext.pool_usage WHERE pool_name = $1",
-					 1, types, values, NULL) >= PGPOOL_MAX_GRANTS)
-			ereport(ERROR,
-					(errcode(PGPOOL_ERRCODE_LIMIT),
-					 errmsg("pool \"%s\" already has %d grants", name, PGPOOL_MAX_GRANTS),
-					 errhint("Grant usage to a group role instead.")));
-		spi_exec("INSERT INTO pgpool_ext.pool_usage (pool_name, role) "
-				 "VALUES ($1, $2::regrole) ON CONFLICT DO NOTHING",
-				 2, types, values, NULL);
+		/* the name as given first: a dropped role "PUBLIC", say */
+		values[1] = CStringGetTextDatum(given);
+		if (def_exec("DELETE FROM pgpool_ext.pool_usage "
+					 "WHERE pool_name OPERATOR(pg_catalog.=) $1 "
+					 "AND role OPERATOR(pg_catalog.=) $2",
+					 2, types, values, NULL) == 0 && strcmp(given, role) != 0)
+		{
+			values[1] = CStringGetTextDatum(role);
+			def_exec("DELETE FROM pgpool_ext.pool_usage "
+					 "WHERE pool_name OPERATOR(pg_catalog.=) $1 "
+					 "AND role OPERATOR(pg_catalog.=) $2",
+					 2, types, values, NULL);
+		}
 	}
-	else
-		spi_exec("DELETE FROM pgpool_ext.pool_usage WHERE pool_name = $1 AND role = $2::regrole",
-				 2, types, values, NULL);
+	else if (def_exec("SELECT 1 FROM pgpool_ext.pool_usage "
+					  "WHERE pool_name OPERATOR(pg_catalog.=) $1 "
+					  "AND role OPERATOR(pg_catalog.=) $2",
+					  2, types, values, NULL) == 0)
+	{
+		ngrants = def_exec("SELECT 1 FROM pgpool_ext.pool_usage "
+						   "WHERE pool_name OPERATOR(pg_catalog.=) $1",
+						   1, types, values, NULL);
+		if (ngrants < PGPOOL_MAX_GRANTS)
+			def_exec("INSERT INTO pgpool_ext.pool_usage (pool_name, role) "
+					 "VALUES ($1, $2)",
+					 2, types, values, NULL);
+	}
+	def_end(&ds);
+
+	if (ngrants >= PGPOOL_MAX_GRANTS)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_LIMIT),
+				 errmsg("pool \"%s\" already has %d grants", name, PGPOOL_MAX_GRANTS),
+				 errhint("Grant usage to a group role instead.")));
 }
 
 Datum

@@ -28,6 +28,9 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -35,17 +38,24 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "channel.h"
 #include "compat.h"
 #include "conn.h"
 #include "guc.h"
+#include "interval.h"
+#include "pgpool_errors.h"
 #include "pool.h"
 #include "waitq.h"
 #include "worker.h"
@@ -58,6 +68,48 @@ typedef struct Registered
 	uint32		events;
 } Registered;
 
+/*
+ * Loading definitions.  The load never waits for a lock on the definition
+ * tables (it tries again after PGPOOL_LOAD_RETRY_MS) and waits at most
+ * PGPOOL_LOAD_LOCK_TIMEOUT for any other lock.
+ */
+#define PGPOOL_LOAD_RETRY_MS		200
+#define PGPOOL_LOAD_LOCK_TIMEOUT	"50ms"
+
+/* What becomes of a definition read from the table. */
+typedef enum LoadVerdict
+{
+	LOAD_OK = 0,				/* applied */
+	LOAD_KEEP,					/* cannot be held whole: the pool keeps its
+								 * previous definition, or is not loaded */
+	LOAD_SKIP					/* not loaded (dropped if it was): its name
+								 * is unusable or its owner does not exist */
+} LoadVerdict;
+
+/* One row of pgpool_ext.pool_definition, as read, with its grants. */
+typedef struct LoadedDefinition
+{
+	char		name[PGPOOL_NAME_LEN];	/* "" if unusable */
+	PoolDefinition def;
+	LoadVerdict verdict;
+} LoadedDefinition;
+
+/* Column numbers of pool_definition in the load query, found by name. */
+typedef struct DefColumns
+{
+	int			pool_name;
+	int			conninfo;
+	int			min_size;
+	int			max_size;
+	int			initial_size;
+	int			idle_timeout;
+	int			connect_timeout;
+	int			reset_query;
+	int			password_required;
+	int			owner;
+	int			created_at;
+} DefColumns;
+
 static WaitEventSet *wait_set = NULL;
 static Registered *registered = NULL;
 static uint32 *slot_events = NULL;
@@ -67,14 +119,26 @@ static MemoryContext loop_cxt = NULL;
 static void worker_reconcile(void);
 static void worker_exit(int code, Datum arg);
 static void worker_load_config(void);
-static void worker_read_config(void);
+static bool worker_read_config(void);
 static void worker_drop_pool(int idx);
-static void worker_apply_definitions(PoolDefinition *defs, char (*names)[PGPOOL_NAME_LEN], int n);
+static void worker_apply_definitions(LoadedDefinition *lds, int n);
 static void worker_accept_requests(void);
 static void worker_handle_released(void);
 static void worker_wait(void);
-static bool worker_read_definition(HeapTuple tup, TupleDesc desc,
-								   PoolDefinition *def, char *name);
+static void worker_read_definition(HeapTuple tup, TupleDesc desc,
+								   const DefColumns *c, LoadedDefinition *ld);
+static bool worker_copy_text(Datum value, char *dst, int dstlen, int *len);
+static int	worker_column(TupleDesc desc, const char *name);
+static bool worker_resolve_role(Datum value, Oid type, bool allow_public,
+								Oid *roleid, char **label);
+static void worker_refuse(LoadedDefinition *ld, LoadVerdict verdict);
+static void worker_read_texts(HeapTuple tup, TupleDesc desc,
+							  const DefColumns *c, LoadedDefinition *ld);
+static void worker_read_interval(HeapTuple tup, TupleDesc desc, int fnum,
+								 LoadedDefinition *ld, int *ms);
+static int	worker_read_int(HeapTuple tup, TupleDesc desc, int fnum, int dflt);
+static void worker_read_grants(LoadedDefinition *lds, int n);
+static bool worker_lock_tables(bool *present);
 
 /*
  * PoolRegisterWorker
@@ -307,116 +371,470 @@ worker_wait(void)
 	}
 }
 
-/* Read one row of the definitions query into def/name. */
+/*
+ * worker_copy_text
+ *		Copy a text datum into dst (size dstlen, with its terminating zero);
+ *		false, leaving dst empty, if it does not fit whole.  *len is its
+ *		length in bytes.
+ */
 static bool
-worker_read_definition(HeapTuple tup, TupleDesc desc, PoolDefinition *def,
-					   char *name)
+worker_copy_text(Datum value, char *dst, int dstlen, int *len)
 {
-	char	   *v;
-	char	   *grants;
-	char	   *tok;
-	char	   *save;
+	text	   *t = DatumGetTextPP(value);
 
-	memset(def, 0, sizeof(PoolDefinition));
-	strlcpy(name, SPI_getvalue(tup, desc, 1), PGPOOL_NAME_LEN);
-	strlcpy(def->conninfo, SPI_getvalue(tup, desc, 2), PGPOOL_CONNINFO_LEN);
-	def->min_size = atoi(SPI_getvalue(tup, desc, 3));
-	def->max_size = atoi(SPI_getvalue(tup, desc, 4));
-	def->initial_size = atoi(SPI_getvalue(tup, desc, 5));
-	def->idle_timeout_ms = atoi(SPI_getvalue(tup, desc, 6));
-	def->connect_timeout_ms = atoi(SPI_getvalue(tup, desc, 7));
-	v = SPI_getvalue(tup, desc, 8);
-	strlcpy(def->reset_query, v ? v : "", PGPOOL_RESET_LEN);
-	v = SPI_getvalue(tup, desc, 9);
-	def->password_required = (v == NULL || v[0] == 't');
-	v = SPI_getvalue(tup, desc, 10);
-	def->owner = v ? (Oid) strtoul(v, NULL, 10) : InvalidOid;
-	v = SPI_getvalue(tup, desc, 12);
-	def->created_at = v ? strtoll(v, NULL, 10) : 0;
-	grants = SPI_getvalue(tup, desc, 11);
-	for (tok = grants ? strtok_r(grants, ",", &save) : NULL;
-		 tok != NULL && def->ngrants < PGPOOL_MAX_GRANTS;
-		 tok = strtok_r(NULL, ",", &save))
-		def->grants[def->ngrants++] = (Oid) strtoul(tok, NULL, 10);
+	*len = VARSIZE_ANY_EXHDR(t);
+	dst[0] = '\0';
+	if (*len >= dstlen)
+		return false;
+	memcpy(dst, VARDATA_ANY(t), *len);
+	dst[*len] = '\0';
 	return true;
+}
+
+/*
+ * worker_column
+ *		Number of the column called name in a result; an error (the load is
+ *		abandoned, the previous definitions stay) if there is none.
+ */
+static int
+worker_column(TupleDesc desc, const char *name)
+{
+	int			fnum = SPI_fnumber(desc, name);
+
+	if (fnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("pgpool_ext: column \"%s\" is missing from the pool definitions",
+						name)));
+	return fnum;
+}
+
+/*
+ * worker_resolve_role
+ *		The role a stored owner or grantee names: a role name ('public' for
+ *		PUBLIC when allow_public), as schema 0.2 stores it, or an OID (0 for
+ *		PUBLIC), as schema 0.1's regrole columns did.  *roleid is
+ *		InvalidOid for PUBLIC.  Returns false if no such role exists;
+ *		*label is what to call the role in a message either way.
+ */
+static bool
+worker_resolve_role(Datum value, Oid type, bool allow_public, Oid *roleid,
+					char **label)
+{
+	if (type == TEXTOID)
+	{
+		char	   *name = TextDatumGetCString(value);
+
+		*label = name;
+		*roleid = InvalidOid;
+		if (allow_public && strcmp(name, "public") == 0)
+			return true;
+		if (strlen(name) >= NAMEDATALEN)
+			return false;
+		*roleid = get_role_oid(name, true);
+		return OidIsValid(*roleid);
+	}
+
+	/* schema 0.1: regrole, read as its OID */
+	*roleid = DatumGetObjectId(value);
+	if (allow_public && *roleid == InvalidOid)
+	{
+		*label = "public";
+		return true;
+	}
+	if (OidIsValid(*roleid) &&
+		SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(*roleid)))
+	{
+		*label = GetUserNameFromId(*roleid, false);
+		return true;
+	}
+	*label = psprintf("OID %u", *roleid);
+	return false;
+}
+
+/*
+ * worker_refuse
+ *		Record that a definition cannot be used as read (the caller logged
+ *		why); the worse verdict wins.
+ */
+static void
+worker_refuse(LoadedDefinition *ld, LoadVerdict verdict)
+{
+	if (verdict > ld->verdict)
+		ld->verdict = verdict;
+}
+
+/*
+ * worker_read_texts
+ *		The text columns of a definition: each must fit whole in shared
+ *		memory, or the row is refused (a cut conninfo could lose, say, a
+ *		trailing sslmode=verify-full).
+ */
+static void
+worker_read_texts(HeapTuple tup, TupleDesc desc, const DefColumns *c,
+				  LoadedDefinition *ld)
+{
+	PoolDefinition *def = &ld->def;
+	bool		isnull;
+	Datum		v;
+	int			len;
+
+	v = SPI_getbinval(tup, desc, c->conninfo, &isnull);
+	if (isnull || !worker_copy_text(v, def->conninfo, PGPOOL_CONNINFO_LEN, &len))
+	{
+		ereport(WARNING,
+				(errcode(PGPOOL_ERRCODE_LIMIT),
+				 errmsg("pgpool_ext: definition of pool \"%s\" ignored: its conninfo is %s",
+						ld->name, isnull ? "null" : psprintf("%d bytes long", len)),
+				 errdetail("A conninfo must be shorter than %d bytes; it is never cut.",
+						   PGPOOL_CONNINFO_LEN),
+				 errhint("The pool keeps its previous definition, if it had one.")));
+		worker_refuse(ld, LOAD_KEEP);
+	}
+	v = SPI_getbinval(tup, desc, c->reset_query, &isnull);
+	if (!isnull && !worker_copy_text(v, def->reset_query, PGPOOL_RESET_LEN, &len))
+	{
+		ereport(WARNING,
+				(errcode(PGPOOL_ERRCODE_LIMIT),
+				 errmsg("pgpool_ext: definition of pool \"%s\" ignored: its reset_query is %d bytes long",
+						ld->name, len),
+				 errdetail("A reset_query must be shorter than %d bytes; it is never cut.",
+						   PGPOOL_RESET_LEN),
+				 errhint("The pool keeps its previous definition, if it had one.")));
+		worker_refuse(ld, LOAD_KEEP);
+	}
+}
+
+/*
+ * worker_read_interval
+ *		An interval column in milliseconds, converted as the SQL functions
+ *		convert the arguments they validate (PoolIntervalToMs); the row is
+ *		refused if the value is null, negative or out of range.
+ */
+static void
+worker_read_interval(HeapTuple tup, TupleDesc desc, int fnum,
+					 LoadedDefinition *ld, int *ms)
+{
+	bool		isnull;
+	Datum		v = SPI_getbinval(tup, desc, fnum, &isnull);
+
+	*ms = 0;
+	if (!isnull && PoolIntervalToMs(DatumGetIntervalP(v), ms))
+		return;
+	ereport(WARNING,
+			(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+			 errmsg("pgpool_ext: definition of pool \"%s\" ignored: %s is %s",
+					ld->name, NameStr(TupleDescAttr(desc, fnum - 1)->attname),
+					isnull ? "null" :
+					DatumGetCString(DirectFunctionCall1(interval_out, v))),
+			 errdetail("A timeout must be between 0 and %d milliseconds.",
+					   PG_INT32_MAX),
+			 errhint("The pool keeps its previous definition, if it had one.")));
+	worker_refuse(ld, LOAD_KEEP);
+}
+
+/*
+ * worker_read_int
+ *		An integer column; NULL reads as dflt.
+ */
+static int
+worker_read_int(HeapTuple tup, TupleDesc desc, int fnum, int dflt)
+{
+	bool		isnull;
+	Datum		v = SPI_getbinval(tup, desc, fnum, &isnull);
+
+	return isnull ? dflt : DatumGetInt32(v);
+}
+
+/*
+ * worker_read_definition
+ *		Read one row of pool_definition, by column name and in binary form
+ *		(no operator, no text conversion), into ld, refusing what cannot be
+ *		held whole or names a missing owner.
+ */
+static void
+worker_read_definition(HeapTuple tup, TupleDesc desc, const DefColumns *c,
+					   LoadedDefinition *ld)
+{
+	PoolDefinition *def = &ld->def;
+	bool		isnull;
+	Datum		v;
+	int			len;
+	char	   *label;
+
+	memset(ld, 0, sizeof(LoadedDefinition));
+	ld->verdict = LOAD_OK;
+	v = SPI_getbinval(tup, desc, c->pool_name, &isnull);
+	if (isnull || !worker_copy_text(v, ld->name, PGPOOL_NAME_LEN, &len) || len == 0)
+	{
+		ereport(WARNING,
+				(errcode(PGPOOL_ERRCODE_LIMIT),
+				 errmsg("pgpool_ext: a pool definition was not loaded: its name is %d bytes long",
+						isnull ? 0 : len),
+				 errdetail("A pool name must be 1 to %d bytes long.",
+						   PGPOOL_NAME_LEN - 1)));
+		ld->name[0] = '\0';
+		worker_refuse(ld, LOAD_SKIP);
+		return;
+	}
+	worker_read_texts(tup, desc, c, ld);
+	def->min_size = worker_read_int(tup, desc, c->min_size, 0);
+	def->max_size = worker_read_int(tup, desc, c->max_size, 0);
+	def->initial_size = worker_read_int(tup, desc, c->initial_size,
+										def->min_size);
+	worker_read_interval(tup, desc, c->idle_timeout, ld, &def->idle_timeout_ms);
+	worker_read_interval(tup, desc, c->connect_timeout, ld,
+						 &def->connect_timeout_ms);
+	v = SPI_getbinval(tup, desc, c->password_required, &isnull);
+	def->password_required = isnull || DatumGetBool(v);
+	v = SPI_getbinval(tup, desc, c->created_at, &isnull);
+	def->created_at = isnull ? 0 : DatumGetTimestampTz(v);
+
+	v = SPI_getbinval(tup, desc, c->owner, &isnull);
+	if (isnull ||
+		!worker_resolve_role(v, SPI_gettypeid(desc, c->owner), false,
+							 &def->owner, &label))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("pgpool_ext: pool \"%s\" not loaded: its owner role \"%s\" does not exist",
+						ld->name, isnull ? "" : label),
+				 errhint("Create the role, or drop the pool and create it again; pgpool_ext.missing_roles lists such definitions.")));
+		worker_refuse(ld, LOAD_SKIP);
+	}
+}
+
+/*
+ * worker_read_grants
+ *		Read pool_usage and attach each grant to its definition.  A grant to
+ *		a role that does not exist is skipped; a pool with more grants than
+ *		shared memory holds is refused whole.
+ */
+static void
+worker_read_grants(LoadedDefinition *lds, int n)
+{
+	TupleDesc	desc;
+	int			c_pool;
+	int			c_role;
+	uint64		r;
+	bool	   *overflow = palloc0(sizeof(bool) * Max(n, 1));
+	int			i;
+
+	if (SPI_execute("SELECT pool_name, role FROM pgpool_ext.pool_usage",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pgpool_ext: could not read pgpool_ext.pool_usage");
+	desc = SPI_tuptable->tupdesc;
+	c_pool = worker_column(desc, "pool_name");
+	c_role = worker_column(desc, "role");
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		bool		isnull;
+		Datum		v = SPI_getbinval(tup, desc, c_pool, &isnull);
+		char	   *pool = isnull ? "" : TextDatumGetCString(v);
+		LoadedDefinition *ld = NULL;
+		Oid			roleid;
+		char	   *label;
+
+		for (i = 0; i < n && ld == NULL; i++)
+			if (lds[i].name[0] != '\0' && strcmp(lds[i].name, pool) == 0)
+				ld = &lds[i];
+		if (ld == NULL)
+			continue;			/* its definition was refused */
+		v = SPI_getbinval(tup, desc, c_role, &isnull);
+		if (isnull ||
+			!worker_resolve_role(v, SPI_gettypeid(desc, c_role), true,
+								 &roleid, &label))
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("pgpool_ext: usage of pool \"%s\" by role \"%s\" skipped: the role does not exist",
+							ld->name, isnull ? "" : label),
+					 errhint("Create the role, or revoke the usage; pgpool_ext.missing_roles lists such grants.")));
+			continue;
+		}
+		if (ld->def.ngrants >= PGPOOL_MAX_GRANTS)
+		{
+			overflow[ld - lds] = true;
+			continue;
+		}
+		ld->def.grants[ld->def.ngrants++] = roleid;
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (!overflow[i])
+			continue;
+		ereport(WARNING,
+				(errcode(PGPOOL_ERRCODE_LIMIT),
+				 errmsg("pgpool_ext: definition of pool \"%s\" ignored: it has more than %d usage grants",
+						lds[i].name, PGPOOL_MAX_GRANTS),
+				 errhint("The pool keeps its previous definition, if it had one. Grant usage to a group role instead.")));
+		worker_refuse(&lds[i], LOAD_KEEP);
+	}
+	pfree(overflow);
 }
 
 /*
  * worker_load_config
  *		Read every pool definition in a fresh transaction and apply it.  A
  *		failure (say, tables of an older version) is logged and the old
- *		definitions stay; backends waiting for the load are released.
+ *		definitions stay; backends waiting for the load are released.  If a
+ *		definition table is locked (LOCK TABLE, VACUUM FULL...), nothing is
+ *		loaded and the load is tried again on a later turn, at most every
+ *		PGPOOL_LOAD_RETRY_MS: the loop never waits for that lock, and
+ *		backends waiting for the load keep waiting.
  */
 static void
 worker_load_config(void)
 {
+	static TimestampTz retry_at = 0;
 	uint64		target = pg_atomic_read_u64(&PoolShared->config_requested);
 	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool loaded = false;
 
+	if (retry_at != 0 && GetCurrentTimestamp() < retry_at)
+		return;
+	retry_at = 0;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PG_TRY();
 	{
-		worker_read_config();
-		CommitTransactionCommand();
+		loaded = worker_read_config();
+		if (loaded)
+			CommitTransactionCommand();
+		else
+			AbortCurrentTransaction();
 	}
 	PG_CATCH();
 	{
+		bool		busy;
+
 		MemoryContextSwitchTo(cxt);
-		EmitErrorReport();
+		busy = (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE);
+		if (!busy)
+			EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ereport(WARNING,
-				(errmsg("pgpool_ext: could not load pool definitions; keeping the previous ones")));
+		if (!busy)
+		{
+			ereport(WARNING,
+					(errmsg("pgpool_ext: could not load pool definitions; keeping the previous ones")));
+			loaded = true;		/* nothing to retry: release the waiters */
+		}
 	}
 	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
 	pgstat_report_activity(STATE_IDLE, NULL);
+	if (!loaded)
+	{
+		elog(DEBUG1, "pgpool_ext: pool definitions are locked; loading them later");
+		retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											   PGPOOL_LOAD_RETRY_MS);
+		return;
+	}
 
 	pg_atomic_write_u32(&PoolShared->janitor_wanted, 1);
 	pg_atomic_write_u64(&PoolShared->config_loaded, target);
 	ConditionVariableBroadcast(&PoolShared->config_cv);
 }
 
-/* Inside a transaction: run the definitions query and apply the rows. */
-static void
+/*
+ * worker_lock_tables
+ *		Inside the load transaction: pin search_path, bound every lock wait,
+ *		and take the definition tables' locks without waiting.  *present is
+ *		false if the extension is not installed (no pools at all).  Returns
+ *		false if a table is locked by someone else.
+ */
+static bool
+worker_lock_tables(bool *present)
+{
+	Oid			nsp;
+	Oid			def_rel;
+	Oid			usage_rel;
+
+	/*
+	 * The worker runs as a superuser: no name in what it runs may resolve
+	 * to an object some other role created (an operator in public, say).
+	 */
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+							 true, 0, false);
+	(void) set_config_option("lock_timeout", PGPOOL_LOAD_LOCK_TIMEOUT,
+							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+							 true, 0, false);
+	*present = false;
+	if (!OidIsValid(get_extension_oid("pgpool_ext", true)))
+		return true;
+	nsp = get_namespace_oid("pgpool_ext", false);
+	def_rel = get_relname_relid("pool_definition", nsp);
+	usage_rel = get_relname_relid("pool_usage", nsp);
+	if (!OidIsValid(def_rel) || !OidIsValid(usage_rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("pgpool_ext: the pool definition tables are missing")));
+	if (!ConditionalLockRelationOid(def_rel, AccessShareLock) ||
+		!ConditionalLockRelationOid(usage_rel, AccessShareLock))
+		return false;
+	*present = true;
+	return true;
+}
+
+/*
+ * worker_read_config
+ *		Inside a transaction: read the definitions and apply them.  False
+ *		(nothing applied) if the tables are locked.
+ */
+static bool
 worker_read_config(void)
 {
-	PoolDefinition *defs = NULL;
-	char		(*names)[PGPOOL_NAME_LEN] = NULL;
+	LoadedDefinition *lds = NULL;
 	int			n = 0;
 	uint64		i;
+	bool		present;
 
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "pgpool_ext: loading pool definitions");
 
-	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pgpool_ext'",
-					true, 0) == SPI_OK_SELECT && SPI_processed > 0 &&
-		SPI_execute("SELECT d.pool_name, d.conninfo, d.min_size, d.max_size, "
-					"  coalesce(d.initial_size, d.min_size), "
-					"  (extract(epoch FROM d.idle_timeout) * 1000)::int8, "
-					"  (extract(epoch FROM d.connect_timeout) * 1000)::int8, "
-					"  d.reset_query, d.password_required, d.owner::oid, "
-					"  (SELECT string_agg(u.role::oid::text, ',') "
-					"     FROM pgpool_ext.pool_usage u WHERE u.pool_name = d.pool_name), "
-					"  (extract(epoch FROM d.created_at) * 1000000)::int8 "
-					"FROM pgpool_ext.pool_definition d ORDER BY d.pool_name",
-					true, 0) == SPI_OK_SELECT)
+	if (!worker_lock_tables(&present))
 	{
-		MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
+		PopActiveSnapshot();
+		SPI_finish();
+		return false;
+	}
+	if (present)
+	{
+		DefColumns	c;
+		TupleDesc	desc;
+
+		/* every column by name, in binary form: no operator is involved */
+		if (SPI_execute("SELECT * FROM pgpool_ext.pool_definition ORDER BY pool_name",
+						true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pgpool_ext: could not read pgpool_ext.pool_definition");
+		desc = SPI_tuptable->tupdesc;
+		c.pool_name = worker_column(desc, "pool_name");
+		c.conninfo = worker_column(desc, "conninfo");
+		c.min_size = worker_column(desc, "min_size");
+		c.max_size = worker_column(desc, "max_size");
+		c.initial_size = worker_column(desc, "initial_size");
+		c.idle_timeout = worker_column(desc, "idle_timeout");
+		c.connect_timeout = worker_column(desc, "connect_timeout");
+		c.reset_query = worker_column(desc, "reset_query");
+		c.password_required = worker_column(desc, "password_required");
+		c.owner = worker_column(desc, "owner");
+		c.created_at = worker_column(desc, "created_at");
 
 		n = (int) SPI_processed;
-		defs = palloc0(sizeof(PoolDefinition) * Max(n, 1));
-		names = palloc0(PGPOOL_NAME_LEN * Max(n, 1));
-		MemoryContextSwitchTo(old);
+		lds = palloc0(sizeof(LoadedDefinition) * Max(n, 1));
 		for (i = 0; i < SPI_processed; i++)
-			worker_read_definition(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-								   &defs[i], names[i]);
+			worker_read_definition(SPI_tuptable->vals[i], desc, &c, &lds[i]);
+		worker_read_grants(lds, n);
 	}
-	worker_apply_definitions(defs, names, n);
+	worker_apply_definitions(lds, n);
 
-	SPI_finish();
 	PopActiveSnapshot();
+	SPI_finish();
+	return true;
 }
 
 /* Put a new pool into a free entry; caller holds the global lock. */
@@ -479,10 +897,11 @@ worker_drop_pool(int idx)
 /*
  * worker_apply_definitions
  *		Make shared memory match the definitions just read: create new
- *		pools, update changed ones, start dropping removed ones.
+ *		pools, update changed ones, start dropping removed ones.  A refused
+ *		definition (see LoadVerdict) leaves its pool as it was, or drops it.
  */
 static void
-worker_apply_definitions(PoolDefinition *defs, char (*names)[PGPOOL_NAME_LEN], int n)
+worker_apply_definitions(LoadedDefinition *lds, int n)
 {
 	bool	   *seen = palloc0(sizeof(bool) * PoolShared->npools);
 	int			i;
@@ -490,14 +909,26 @@ worker_apply_definitions(PoolDefinition *defs, char (*names)[PGPOOL_NAME_LEN], i
 	LWLockAcquire(&PoolShared->lock, LW_EXCLUSIVE);
 	for (i = 0; i < n; i++)
 	{
-		int			idx = PoolFindByName(names[i]);
+		LoadedDefinition *ld = &lds[i];
+		int			idx;
 		PoolEntry  *pool;
 
+		if (ld->verdict == LOAD_SKIP)
+			continue;
+		idx = PoolFindByName(ld->name);
+
 		/* same name, another definition: the old pool was dropped */
-		if (idx >= 0 && PoolShared->pools[idx].def.created_at != defs[i].created_at)
+		if (idx >= 0 && PoolShared->pools[idx].def.created_at != ld->def.created_at)
 		{
 			worker_drop_pool(idx);
 			idx = -1;
+		}
+		if (ld->verdict == LOAD_KEEP)
+		{
+			/* keep what the pool had; a new pool is not loaded */
+			if (idx >= 0)
+				seen[idx] = true;
+			continue;
 		}
 		if (idx < 0)
 		{
@@ -508,19 +939,19 @@ worker_apply_definitions(PoolDefinition *defs, char (*names)[PGPOOL_NAME_LEN], i
 			{
 				ereport(WARNING,
 						(errmsg("pgpool_ext: pool \"%s\" not loaded: too many pools",
-								names[i]),
+								ld->name),
 						 errhint("Increase pgpool_ext.max_pools.")));
 				continue;
 			}
-			worker_create_pool(idx, names[i], &defs[i]);
+			worker_create_pool(idx, ld->name, &ld->def);
 		}
 		else
 		{
 			pool = &PoolShared->pools[idx];
 			LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
-			if (strcmp(pool->def.conninfo, defs[i].conninfo) != 0)
+			if (strcmp(pool->def.conninfo, ld->def.conninfo) != 0)
 				pool->def_version++;
-			pool->def = defs[i];
+			pool->def = ld->def;
 			pool->next_connect_at = 0;
 			pool->backoff_ms = 0;
 			LWLockRelease(&pool->lock);

@@ -16,7 +16,8 @@ OBJS = \
 	src/remote_error.o \
 	src/sql_api.o \
 	src/sql_query.o \
-	src/sql_views.o
+	src/sql_views.o \
+	src/catalog_hooks.o
 
 EXTENSION = pgpool_ext
 DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql

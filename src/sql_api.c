@@ -456,7 +456,7 @@ store_definition(const char *name, PoolOptions *o, bool create)
 		spi_exec("INSERT INTO pgpool_ext.pool_definition (pool_name, conninfo, min_size, "
 				 "max_size, initial_size, idle_timeout, connect_timeout, reset_query, "
 				 "password_required, owner) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::regrole)",
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::regrole::text)",
 				 10, types, values, nulls);
 	else
 		spi_exec("UPDATE pgpool_ext.pool_definition SET conninfo = $2, min_size = $3, "
@@ -701,11 +701,13 @@ change_usage(FunctionCallInfo fcinfo, bool grant)
 					 errmsg("pool \"%s\" already has %d grants", name, PGPOOL_MAX_GRANTS),
 					 errhint("Grant usage to a group role instead.")));
 		spi_exec("INSERT INTO pgpool_ext.pool_usage (pool_name, role) "
-				 "VALUES ($1, $2::regrole) ON CONFLICT DO NOTHING",
+				 "VALUES ($1, CASE WHEN $2 = 0 THEN 'public' ELSE $2::regrole::text END) "
+				 "ON CONFLICT DO NOTHING",
 				 2, types, values, NULL);
 	}
 	else
-		spi_exec("DELETE FROM pgpool_ext.pool_usage WHERE pool_name = $1 AND role = $2::regrole",
+		spi_exec("DELETE FROM pgpool_ext.pool_usage WHERE pool_name = $1 AND "
+				 "role = CASE WHEN $2 = 0 THEN 'public' ELSE $2::regrole::text END",
 				 2, types, values, NULL);
 }
 

@@ -436,6 +436,11 @@ worker_resolve_role(Datum value, Oid type, bool allow_public, Oid *roleid,
 	}
 
 	/* schema 0.1: regrole, read as its OID */
+	if (type != REGROLEOID && type != OIDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("pgpool_ext: a role column of the pool definitions has type %s",
+						format_type_be(type))));
 	*roleid = DatumGetObjectId(value);
 	if (allow_public && *roleid == InvalidOid)
 	{

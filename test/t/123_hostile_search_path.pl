@@ -38,7 +38,8 @@ $local->safe_psql('postgres', q{
 });
 # The trap works for a session that does not pin its search_path.
 is($local->safe_psql('postgres',
-		"SELECT extract(epoch FROM interval '1 s') * 1000; SELECT count(*) FROM public.pwned"),
+		"SELECT (extract(epoch FROM interval '1 s') * 1000)::int8; "
+		  . "SELECT count(*) FROM public.pwned"),
 	"1000\n1", 'the operator in public is picked for numeric * integer');
 $local->safe_psql('postgres', 'TRUNCATE public.pwned');
 

@@ -73,6 +73,8 @@ ok( poll_until('the worker warned about c1 and ghost',
 		}),
 	'target: the server log names each skipped pool and grant with its role');
 
+($out, $err) = psql_err($dst, 'SET ROLE reader; SELECT * FROM pgpool_ext.missing_roles');
+is(sqlstate($err), '42501', 'target: missing_roles is not readable by everyone');
 ($out, $err) = psql_err($dst,
 	"SET ROLE reader; SELECT * FROM pgpool_ext.run('p01', 'SELECT 7', timeout => '10s') AS t(x int)");
 is($out, '7', 'target: reader uses p01 through its restored grant') or diag $err;

@@ -60,7 +60,7 @@ $local->safe_psql('postgres', "
 		max_size, idle_timeout, connect_timeout, reset_query,
 		password_required, owner)
 	VALUES ('long_idle', '$ci', 0, 2, '30 days', '10 s', '', true,
-		current_user)");
+		current_user::text::regrole)");
 ok( poll_until('the worker refused long_idle',
 		sub {
 			slurp_file($local->logfile) =~

@@ -69,9 +69,17 @@ typedef struct Registered
 } Registered;
 
 /*
- * Loading definitions.  The load never waits for a lock on the definition
- * tables (it tries again after PGPOOL_LOAD_RETRY_MS) and waits at most
- * PGPOOL_LOAD_LOCK_TIMEOUT for any other lock.
+ * Loading definitions (worker_load_config and the functions it calls).  The
+ * load runs as a superuser, in its own transaction, with search_path pinned
+ * to pg_catalog, pg_temp, and reads every column by name in binary form: no
+ * operator, function or cast another role could create is involved.
+ * Intervals go through PoolIntervalToMs(), as the SQL functions validate
+ * them.  Roles are looked up by name (schema 0.2) or by OID (schema 0.1).
+ * Nothing is cut: a row the worker cannot hold whole is refused with a
+ * WARNING (LoadVerdict).  The load never waits for a lock on the definition
+ * tables (it tries again after PGPOOL_LOAD_RETRY_MS, and the loop meanwhile
+ * serves held handles) and waits at most PGPOOL_LOAD_LOCK_TIMEOUT for any
+ * other lock.
  */
 #define PGPOOL_LOAD_RETRY_MS		200
 #define PGPOOL_LOAD_LOCK_TIMEOUT	"50ms"

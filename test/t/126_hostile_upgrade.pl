@@ -42,6 +42,19 @@ my ($out, $err) = psql_err($local,
 	"SET ROLE nobody; SELECT * FROM pgpool_ext.run('u2', 'SELECT 1', timeout => '10s') AS t(x int)");
 is($out, '1', '0.1: PUBLIC uses u2') or diag $err;
 
+# A 0.1 row that 0.2's constraints refuse stops the upgrade, named.
+$local->safe_psql('postgres',
+	"INSERT INTO pgpool_ext.pool_definition $cols VALUES "
+	  . "('too long', repeat('x', 1100), 0, 1, '1 min', '1 s', '', true, 'creator')");
+($out, $err) = psql_err($local, "ALTER EXTENSION pgpool_ext UPDATE TO '0.2'");
+is(sqlstate($err), '23514', 'a conninfo over 1023 bytes stops the upgrade: 23514');
+like($err, qr/cannot hold the definitions of pools: "too long"/, 'naming the pool');
+is($local->safe_psql('postgres',
+		"SELECT extversion FROM pg_extension WHERE extname = 'pgpool_ext'"),
+	'0.1', 'the extension stays at 0.1');
+$local->safe_psql('postgres',
+	"DELETE FROM pgpool_ext.pool_definition WHERE pool_name = 'too long'");
+
 $local->safe_psql('postgres', "ALTER EXTENSION pgpool_ext UPDATE TO '0.2'");
 is($local->safe_psql('postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'pgpool_ext'"),

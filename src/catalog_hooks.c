@@ -22,9 +22,11 @@
  * dropping the role in one transaction works), read as the tables' owner
  * with search_path pinned; in any other database, in what the pool worker
  * loaded in shared memory, after waiting for it to load what was committed
- * so far.  A definition committed concurrently with the DROP ROLE is not
- * seen (the worker then skips the grant with a WARNING, and
- * pgpool_ext.missing_roles lists it).
+ * so far.  The hook first takes the lock DROP ROLE takes on the role just
+ * after it, then reads the latest committed state: only a definition that
+ * commits after that can slip by (a defining function that locked the role
+ * in share mode would wait for the DROP ROLE instead); the worker then skips
+ * it with a WARNING, and pgpool_ext.missing_roles lists it.
  *
  * The object access hook also watches pgpool_ext itself in
  * pgpool_ext.database: DROP EXTENSION (directly, or by DROP SCHEMA ...
@@ -32,8 +34,10 @@
  * to reload at commit, so dropping the extension closes every pool, and an
  * upgraded schema is read at once.
  *
- * Locking: the global lock shared, then each pool's lock shared, to read
- * pool->in_use, dropping, name and def (shmem.h).
+ * Locking: the role's lock (AccessExclusiveLock on the shared object, as
+ * DROP ROLE takes it) until the end of the transaction; then, briefly, the
+ * global lock shared and each pool's lock shared, to read pool->in_use,
+ * dropping, name and def (shmem.h).
  *
  * src/catalog_hooks.c
  *
@@ -53,6 +57,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -188,6 +193,7 @@ catalog_table_dependents(const char *rolname, StringInfo detail)
 	uint64		i;
 	int			n;
 	bool		pushed = false;
+	SPIPlanPtr	plan;
 
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tup))
@@ -211,13 +217,16 @@ catalog_table_dependents(const char *rolname, StringInfo detail)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = CStringGetTextDatum(rolname);
-	if (SPI_execute_with_args("SELECT true, pool_name FROM pgpool_ext.pool_definition "
-							  " WHERE owner::pg_catalog.text OPERATOR(pg_catalog.=) $1 "
-							  "UNION ALL "
-							  "SELECT false, pool_name FROM pgpool_ext.pool_usage "
-							  " WHERE role::pg_catalog.text OPERATOR(pg_catalog.=) $1 "
-							  "ORDER BY 2, 1 DESC",
-							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+	plan = SPI_prepare("SELECT true, pool_name FROM pgpool_ext.pool_definition "
+					   " WHERE owner::pg_catalog.text OPERATOR(pg_catalog.=) $1 "
+					   "UNION ALL "
+					   "SELECT false, pool_name FROM pgpool_ext.pool_usage "
+					   " WHERE role::pg_catalog.text OPERATOR(pg_catalog.=) $1 "
+					   "ORDER BY 2, 1 DESC", 1, types);
+	/* the latest snapshot: what committed while we waited for the role lock */
+	if (plan == NULL ||
+		SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(),
+							 InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the pgpool_ext pool definitions");
 	n = (int) SPI_processed;
 	for (i = 0; i < SPI_processed; i++)
@@ -263,6 +272,13 @@ catalog_check_role(Oid roleid, const char *rolname, bool rename)
 {
 	StringInfoData detail;
 
+	/*
+	 * DROP ROLE takes this lock itself right after the hook; taking it first
+	 * means a definition naming the role that commits before we hold it is
+	 * seen below, and one that locks the role (in share mode) until its
+	 * commit waits for us.
+	 */
+	LockSharedObject(AuthIdRelationId, roleid, 0, AccessExclusiveLock);
 	initStringInfo(&detail);
 	if (catalog_role_dependents(roleid, rolname, &detail) == 0)
 	{

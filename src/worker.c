@@ -100,6 +100,9 @@ typedef struct LoadedDefinition
 	char		name[PGPOOL_NAME_LEN];	/* "" if unusable */
 	PoolDefinition def;
 	LoadVerdict verdict;
+	Oid		   *grants;			/* every grant read, even beyond
+								 * PGPOOL_MAX_GRANTS */
+	int			ngrants;
 } LoadedDefinition;
 
 /* Column numbers of pool_definition in the load query, found by name. */
@@ -146,6 +149,7 @@ static void worker_read_interval(HeapTuple tup, TupleDesc desc, int fnum,
 								 LoadedDefinition *ld, int *ms);
 static int	worker_read_int(HeapTuple tup, TupleDesc desc, int fnum, int dflt);
 static void worker_read_grants(LoadedDefinition *lds, int n);
+static void worker_keep_revocations(int idx, const LoadedDefinition *ld);
 static bool worker_lock_tables(bool *present);
 
 /*
@@ -630,7 +634,6 @@ worker_read_grants(LoadedDefinition *lds, int n)
 	int			c_pool;
 	int			c_role;
 	uint64		r;
-	bool	   *overflow = palloc0(sizeof(bool) * Max(n, 1));
 	int			i;
 
 	if (SPI_execute("SELECT pool_name, role FROM pgpool_ext.pool_usage",
@@ -639,6 +642,8 @@ worker_read_grants(LoadedDefinition *lds, int n)
 	desc = SPI_tuptable->tupdesc;
 	c_pool = worker_column(desc, "pool_name");
 	c_role = worker_column(desc, "role");
+	for (i = 0; i < n; i++)
+		lds[i].grants = palloc(sizeof(Oid) * Max(SPI_processed, 1));
 	for (r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -666,25 +671,25 @@ worker_read_grants(LoadedDefinition *lds, int n)
 					 errhint("Create the role, or revoke the usage; pgpool_ext.missing_roles lists such grants.")));
 			continue;
 		}
-		if (ld->def.ngrants >= PGPOOL_MAX_GRANTS)
-		{
-			overflow[ld - lds] = true;
-			continue;
-		}
-		ld->def.grants[ld->def.ngrants++] = roleid;
+		ld->grants[ld->ngrants++] = roleid;
 	}
 	for (i = 0; i < n; i++)
 	{
-		if (!overflow[i])
+		LoadedDefinition *ld = &lds[i];
+
+		if (ld->ngrants <= PGPOOL_MAX_GRANTS)
+		{
+			memcpy(ld->def.grants, ld->grants, sizeof(Oid) * ld->ngrants);
+			ld->def.ngrants = ld->ngrants;
 			continue;
+		}
 		ereport(WARNING,
 				(errcode(PGPOOL_ERRCODE_LIMIT),
-				 errmsg("pgpool_ext: definition of pool \"%s\" ignored: it has more than %d usage grants",
-						lds[i].name, PGPOOL_MAX_GRANTS),
+				 errmsg("pgpool_ext: definition of pool \"%s\" ignored: it has %d usage grants, more than %d",
+						ld->name, ld->ngrants, PGPOOL_MAX_GRANTS),
 				 errhint("The pool keeps its previous definition, if it had one. Grant usage to a group role instead.")));
-		worker_refuse(&lds[i], LOAD_KEEP);
+		worker_refuse(ld, LOAD_KEEP);
 	}
-	pfree(overflow);
 }
 
 /*
@@ -908,6 +913,33 @@ worker_drop_pool(int idx)
 }
 
 /*
+ * worker_keep_revocations
+ *		A pool keeps its previous definition (the new one was refused), but
+ *		not a grant the table no longer holds: a revocation always applies.
+ *		Caller holds the global lock.
+ */
+static void
+worker_keep_revocations(int idx, const LoadedDefinition *ld)
+{
+	PoolEntry  *pool = &PoolShared->pools[idx];
+	int			kept = 0;
+	int			g;
+	int			j;
+
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	for (g = 0; g < pool->def.ngrants; g++)
+	{
+		for (j = 0; j < ld->ngrants; j++)
+			if (ld->grants[j] == pool->def.grants[g])
+				break;
+		if (j < ld->ngrants)
+			pool->def.grants[kept++] = pool->def.grants[g];
+	}
+	pool->def.ngrants = kept;
+	LWLockRelease(&pool->lock);
+}
+
+/*
  * worker_apply_definitions
  *		Make shared memory match the definitions just read: create new
  *		pools, update changed ones, start dropping removed ones.  A refused
@@ -940,7 +972,10 @@ worker_apply_definitions(LoadedDefinition *lds, int n)
 		{
 			/* keep what the pool had; a new pool is not loaded */
 			if (idx >= 0)
+			{
+				worker_keep_revocations(idx, ld);
 				seen[idx] = true;
+			}
 			continue;
 		}
 		if (idx < 0)

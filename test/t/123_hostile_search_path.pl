@@ -44,7 +44,8 @@ is($local->safe_psql('postgres',
 $local->safe_psql('postgres', 'TRUNCATE public.pwned');
 
 $local->safe_psql('postgres',
-	"SELECT pgpool_ext.create_pool('x', '$ci', idle_timeout => '24 days')");
+	"CREATE ROLE r; SELECT pgpool_ext.create_pool('x', '$ci', idle_timeout => '24 days',
+		password_required => false); SELECT pgpool_ext.grant_usage('x', 'r')");
 ok($local->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM pgpool_ext.pools WHERE pool_name = 'x'"),
 	'pool x is loaded');
@@ -85,8 +86,16 @@ is( $local->safe_psql('postgres',
 		  . "FROM pgpool_ext.pools WHERE pool_name = 'x'"),
 	'10 true 00:00:10', 'pool x keeps its previous definition');
 my ($out, $err) = psql_err($local,
-	"SELECT * FROM pgpool_ext.run('x', 'SELECT 5', timeout => '10s') AS t(y int)");
-is($out, '5', 'and still works') or diag $err;
+	"SET ROLE r; SELECT * FROM pgpool_ext.run('x', 'SELECT 5', timeout => '10s') AS t(y int)");
+is($out, '5', 'and still works, for r too') or diag $err;
+
+# A revocation applies even while the pool keeps its previous definition.
+$local->safe_psql('postgres', "SELECT pgpool_ext.revoke_usage('x', 'r')");
+($out, $err) = psql_err($local, "SET ROLE r; SELECT pgpool_ext.acquire('x', timeout => '1s')");
+is(sqlstate($err), '42501', 'revoked: r may no longer use x');
+($out, $err) = psql_err($local,
+	"SELECT * FROM pgpool_ext.run('x', 'SELECT 6', timeout => '10s') AS t(y int)");
+is($out, '6', 'x still works for its owner') or diag $err;
 is($local->safe_psql('postgres', 'SELECT count(*) FROM public.pwned'),
 	'0', 'no load ran the operator in public');
 

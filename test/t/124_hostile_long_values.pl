@@ -96,7 +96,7 @@ $local->safe_psql('postgres',
 ok( poll_until('the worker refused 33 grants',
 		sub {
 			slurp_file($local->logfile) =~
-			  /WARNING:  pgpool_ext: definition of pool "kept" ignored: it has more than 32 usage grants/;
+			  /WARNING:  pgpool_ext: definition of pool "kept" ignored: it has 33 usage grants, more than 32/;
 		}),
 	'a 33rd grant is refused with a WARNING');
 is($local->safe_psql('postgres',

@@ -17,7 +17,8 @@ OBJS = \
 	src/sql_api.o \
 	src/conninfo.o \
 	src/sql_query.o \
-	src/sql_views.o
+	src/sql_views.o \
+	src/catalog_hooks.o
 
 EXTENSION = pgpool_ext
 DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql

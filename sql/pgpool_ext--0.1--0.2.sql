@@ -27,6 +27,28 @@ ALTER TABLE pgpool_ext.pool_usage
 -- PGPOOL_NAME_LEN in src/shmem.h, each with its terminating zero).  Table
 -- constraints, so direct INSERT, UPDATE, COPY and pg_restore are held to
 -- them too; the worker still refuses, with a WARNING, any row beyond them.
+-- A row of 0.1 beyond them stops the upgrade, naming its pool.
+DO $$
+DECLARE
+    bad pg_catalog.text;
+BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.quote_ident(pool_name), ', ')
+      INTO bad
+      FROM pgpool_ext.pool_definition
+     WHERE pg_catalog.octet_length(conninfo) OPERATOR(pg_catalog.>=) 1024
+        OR pg_catalog.octet_length(reset_query) OPERATOR(pg_catalog.>=) 512
+        OR pg_catalog.octet_length(pool_name) OPERATOR(pg_catalog.>) 63
+        OR pg_catalog.octet_length(pool_name) OPERATOR(pg_catalog.<) 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            MESSAGE = 'pgpool_ext 0.2 cannot hold the definitions of pools: ' || bad,
+            DETAIL = 'A conninfo must be shorter than 1024 bytes, a reset_query shorter than 512 bytes, a pool name 1 to 63 bytes long.',
+            HINT = 'Shorten or delete those definitions in pgpool_ext.pool_definition, then update again.';
+    END IF;
+END
+$$;
+
 ALTER TABLE pgpool_ext.pool_definition
     ADD CONSTRAINT pool_definition_conninfo_length
         CHECK (pg_catalog.octet_length(conninfo) OPERATOR(pg_catalog.<) 1024),

@@ -18,6 +18,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 
+#include "catalog_hooks.h"
 #include "guc.h"
 #include "handle.h"
 #include "shmem.h"
@@ -73,4 +74,5 @@ _PG_init(void)
 	shmem_startup_hook = pgpool_shmem_startup;
 	PoolRegisterWorker();
 	RegisterXactCallback(HandleXactCallback, NULL);
+	PoolInstallCatalogHooks();
 }

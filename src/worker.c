@@ -69,9 +69,17 @@ typedef struct Registered
 } Registered;
 
 /*
- * Loading definitions.  The load never waits for a lock on the definition
- * tables (it tries again after PGPOOL_LOAD_RETRY_MS) and waits at most
- * PGPOOL_LOAD_LOCK_TIMEOUT for any other lock.
+ * Loading definitions (worker_load_config and the functions it calls).  The
+ * load runs as a superuser, in its own transaction, with search_path pinned
+ * to pg_catalog, pg_temp, and reads every column by name in binary form: no
+ * operator, function or cast another role could create is involved.
+ * Intervals go through PoolIntervalToMs(), as the SQL functions validate
+ * them.  Roles are looked up by name (schema 0.2) or by OID (schema 0.1).
+ * Nothing is cut: a row the worker cannot hold whole is refused with a
+ * WARNING (LoadVerdict).  The load never waits for a lock on the definition
+ * tables (it tries again after PGPOOL_LOAD_RETRY_MS, and the loop meanwhile
+ * serves held handles) and waits at most PGPOOL_LOAD_LOCK_TIMEOUT for any
+ * other lock.
  */
 #define PGPOOL_LOAD_RETRY_MS		200
 #define PGPOOL_LOAD_LOCK_TIMEOUT	"50ms"
@@ -92,6 +100,9 @@ typedef struct LoadedDefinition
 	char		name[PGPOOL_NAME_LEN];	/* "" if unusable */
 	PoolDefinition def;
 	LoadVerdict verdict;
+	Oid		   *grants;			/* every grant read, even beyond
+								 * PGPOOL_MAX_GRANTS */
+	int			ngrants;
 } LoadedDefinition;
 
 /* Column numbers of pool_definition in the load query, found by name. */
@@ -138,6 +149,7 @@ static void worker_read_interval(HeapTuple tup, TupleDesc desc, int fnum,
 								 LoadedDefinition *ld, int *ms);
 static int	worker_read_int(HeapTuple tup, TupleDesc desc, int fnum, int dflt);
 static void worker_read_grants(LoadedDefinition *lds, int n);
+static void worker_keep_revocations(int idx, const LoadedDefinition *ld);
 static bool worker_lock_tables(bool *present);
 
 /*
@@ -436,6 +448,11 @@ worker_resolve_role(Datum value, Oid type, bool allow_public, Oid *roleid,
 	}
 
 	/* schema 0.1: regrole, read as its OID */
+	if (type != REGROLEOID && type != OIDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("pgpool_ext: a role column of the pool definitions has type %s",
+						format_type_be(type))));
 	*roleid = DatumGetObjectId(value);
 	if (allow_public && *roleid == InvalidOid)
 	{
@@ -617,7 +634,6 @@ worker_read_grants(LoadedDefinition *lds, int n)
 	int			c_pool;
 	int			c_role;
 	uint64		r;
-	bool	   *overflow = palloc0(sizeof(bool) * Max(n, 1));
 	int			i;
 
 	if (SPI_execute("SELECT pool_name, role FROM pgpool_ext.pool_usage",
@@ -626,6 +642,8 @@ worker_read_grants(LoadedDefinition *lds, int n)
 	desc = SPI_tuptable->tupdesc;
 	c_pool = worker_column(desc, "pool_name");
 	c_role = worker_column(desc, "role");
+	for (i = 0; i < n; i++)
+		lds[i].grants = palloc(sizeof(Oid) * Max(SPI_processed, 1));
 	for (r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -653,25 +671,25 @@ worker_read_grants(LoadedDefinition *lds, int n)
 					 errhint("Create the role, or revoke the usage; pgpool_ext.missing_roles lists such grants.")));
 			continue;
 		}
-		if (ld->def.ngrants >= PGPOOL_MAX_GRANTS)
-		{
-			overflow[ld - lds] = true;
-			continue;
-		}
-		ld->def.grants[ld->def.ngrants++] = roleid;
+		ld->grants[ld->ngrants++] = roleid;
 	}
 	for (i = 0; i < n; i++)
 	{
-		if (!overflow[i])
+		LoadedDefinition *ld = &lds[i];
+
+		if (ld->ngrants <= PGPOOL_MAX_GRANTS)
+		{
+			memcpy(ld->def.grants, ld->grants, sizeof(Oid) * ld->ngrants);
+			ld->def.ngrants = ld->ngrants;
 			continue;
+		}
 		ereport(WARNING,
 				(errcode(PGPOOL_ERRCODE_LIMIT),
-				 errmsg("pgpool_ext: definition of pool \"%s\" ignored: it has more than %d usage grants",
-						lds[i].name, PGPOOL_MAX_GRANTS),
+				 errmsg("pgpool_ext: definition of pool \"%s\" ignored: it has %d usage grants, more than %d",
+						ld->name, ld->ngrants, PGPOOL_MAX_GRANTS),
 				 errhint("The pool keeps its previous definition, if it had one. Grant usage to a group role instead.")));
-		worker_refuse(&lds[i], LOAD_KEEP);
+		worker_refuse(ld, LOAD_KEEP);
 	}
-	pfree(overflow);
 }
 
 /*
@@ -895,6 +913,33 @@ worker_drop_pool(int idx)
 }
 
 /*
+ * worker_keep_revocations
+ *		A pool keeps its previous definition (the new one was refused), but
+ *		not a grant the table no longer holds: a revocation always applies.
+ *		Caller holds the global lock.
+ */
+static void
+worker_keep_revocations(int idx, const LoadedDefinition *ld)
+{
+	PoolEntry  *pool = &PoolShared->pools[idx];
+	int			kept = 0;
+	int			g;
+	int			j;
+
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	for (g = 0; g < pool->def.ngrants; g++)
+	{
+		for (j = 0; j < ld->ngrants; j++)
+			if (ld->grants[j] == pool->def.grants[g])
+				break;
+		if (j < ld->ngrants)
+			pool->def.grants[kept++] = pool->def.grants[g];
+	}
+	pool->def.ngrants = kept;
+	LWLockRelease(&pool->lock);
+}
+
+/*
  * worker_apply_definitions
  *		Make shared memory match the definitions just read: create new
  *		pools, update changed ones, start dropping removed ones.  A refused
@@ -927,7 +972,10 @@ worker_apply_definitions(LoadedDefinition *lds, int n)
 		{
 			/* keep what the pool had; a new pool is not loaded */
 			if (idx >= 0)
+			{
+				worker_keep_revocations(idx, ld);
 				seen[idx] = true;
+			}
 			continue;
 		}
 		if (idx < 0)

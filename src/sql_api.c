@@ -39,6 +39,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -46,6 +47,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "conninfo.h"
@@ -118,6 +120,7 @@ static void store_definition(const char *name, PoolOptions *o,
 static char *def_load(const char *name, PoolOptions *o, MemoryContext outer);
 static void check_may_manage(const char *name, const char *owner, Oid caller);
 static char *get_usage_role_arg(FunctionCallInfo fcinfo, bool grant);
+static char *lock_named_role(Oid roleid, const char *given);
 static int	count_pool_handles(const char *name);
 static bool text_is(const text *t, const char *word);
 
@@ -668,7 +671,7 @@ pgpool_ext_create_pool(PG_FUNCTION_ARGS)
 	read_option_args(fcinfo, &o);
 	default_options(&o);
 	validate_options(&o);
-	owner = GetUserNameFromId(GetUserId(), false);
+	owner = lock_named_role(GetUserId(), NULL);
 	values[0] = CStringGetTextDatum(name);
 
 	def_begin(&ds);
@@ -800,6 +803,33 @@ pgpool_ext_drop_pool(PG_FUNCTION_ARGS)
 }
 
 /*
+ * lock_named_role
+ *		Keep role roleid from being dropped until the end of the
+ *		transaction, and return its name as the catalog spells it (given:
+ *		the name the caller gave, for the error; NULL for the current user).  DROP
+ *		ROLE takes the same lock before catalog_hooks.c checks the
+ *		definitions, so a definition naming the role either commits before
+ *		that check (and the drop is refused) or waits for the drop (and then
+ *		finds the role gone: 42704).
+ */
+static char *
+lock_named_role(Oid roleid, const char *given)
+{
+	LockSharedObject(AuthIdRelationId, roleid, 0, AccessShareLock);
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(roleid)))
+	{
+		if (given == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("role with OID %u does not exist", roleid)));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" does not exist", given)));
+	}
+	return GetUserNameFromId(roleid, false);
+}
+
+/*
  * The role argument of grant_usage / revoke_usage, as stored: the role's
  * name as the catalog spells it, or "public" for PUBLIC (lower case
  * always; other spellings too when no role has that name).  A role that
@@ -827,7 +857,8 @@ get_usage_role_arg(FunctionCallInfo fcinfo, bool grant)
 				 errdetail("A role name must be shorter than %d bytes.", NAMEDATALEN)));
 	roleid = get_role_oid(role, true);
 	if (OidIsValid(roleid))
-		return GetUserNameFromId(roleid, false);
+		return grant ? lock_named_role(roleid, role) :
+			GetUserNameFromId(roleid, false);
 	if (pg_strcasecmp(role, "public") == 0)
 		return pstrdup("public");
 	if (grant)

@@ -76,6 +76,30 @@ ok( $local->poll_query_until('other',
 is($local->safe_psql('postgres', 'SELECT count(*) FROM pgpool_ext.missing_roles'),
 	'0', 'no definition names a missing role');
 
+# A grant racing a DROP ROLE: DROP ROLE holds its lock on the role from
+# before the check until commit; grant_usage takes a lock on the role too,
+# so it waits, then finds the role gone (42704) instead of storing a grant
+# of a dropped role.  (create_pool locks its owner, the current user, the
+# same way.)
+$local->safe_psql('postgres', 'CREATE ROLE racer');
+my $dropper = session($local, 'postgres');
+my $granter = session($local, 'postgres');
+sq_ok($dropper, 'BEGIN');
+sq_ok($dropper, 'DROP ROLE racer');
+start_query($granter, "SELECT pgpool_ext.grant_usage('p', 'racer')");
+ok( $local->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity "
+		  . "WHERE wait_event_type = 'Lock' AND query LIKE '%grant_usage%'"),
+	'grant_usage waits for the DROP ROLE of its grantee');
+sq_ok($dropper, 'COMMIT');
+($out, $err) = finish_query($granter);
+is(sqlstate($err), '42704', 'the grant after the drop: role does not exist (42704)');
+is($local->safe_psql('postgres',
+		"SELECT count(*) FROM pgpool_ext.pool_usage WHERE role = 'racer'"),
+	'0', 'no grant of the dropped role was stored');
+$dropper->quit;
+$granter->quit;
+
 $local->stop;
 $remote->stop;
 done_testing();

@@ -21,6 +21,10 @@ extern void RemoteErrorPack(StringInfo buf, const PGresult *res,
 							const char *conninfo);
 extern void RemoteFailurePack(StringInfo buf, const char *sqlstate,
 							  const char *message, const char *detail);
+extern char *PoolTextFromRemote(const char *s, int len);
+extern char *PoolTextFromRemoteLenient(const char *s);
+extern char *PoolTextToRemote(const char *s);
+extern char *PoolTextAscii(const char *s);
 extern void RemoteErrorRaise(MsgReader *r, char type, const char *sql);
 
 #endif							/* PGPOOL_REMOTE_ERROR_H */

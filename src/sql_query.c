@@ -69,11 +69,12 @@ static void run_request(int64 handle, RequestKind kind, int flags,
 						const char *sql, ArrayType *params, QuerySink *sink);
 static void sink_describe(QuerySink *sink, MsgReader *r);
 static void sink_row(QuerySink *sink, MsgReader *r);
+static void sink_status(QuerySink *sink, MsgReader *r);
 static void sink_json_row(QuerySink *sink);
 static void params_from_array(ArrayType *arr, int *n, const char ***values);
 static void sink_init(FunctionCallInfo fcinfo, QuerySink *sink, SinkKind kind);
 
-/* text[] -> C strings (NULL elements stay NULL). */
+/* text[] -> UTF8 C strings (NULL elements stay NULL). */
 static void
 params_from_array(ArrayType *arr, int *n, const char ***values)
 {
@@ -91,8 +92,10 @@ params_from_array(ArrayType *arr, int *n, const char ***values)
 				 errmsg("query parameters must be a one-dimensional array")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
 	*values = palloc(sizeof(char *) * (*n + 1));
+	/* remote connections talk UTF8 */
 	for (i = 0; i < *n; i++)
-		(*values)[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+		(*values)[i] = nulls[i] ? NULL :
+			PoolTextToRemote(TextDatumGetCString(elems[i]));
 }
 
 /* Set up the tuplestore of an SRF, or nothing for execute(). */
@@ -126,8 +129,11 @@ sink_describe(QuerySink *sink, MsgReader *r)
 	sink->values = palloc(sizeof(char *) * Max(sink->natts, 1));
 	for (i = 0; i < sink->natts; i++)
 	{
+		const char *name;
+
 		sink->types[i] = (Oid) MsgGetInt32(r);
-		sink->names[i] = pstrdup(MsgGetString(r));
+		name = MsgGetString(r);
+		sink->names[i] = PoolTextFromRemote(name, strlen(name));
 	}
 	MemoryContextSwitchTo(old);
 	if (sink->kind == SINK_RECORDS && sink->natts != sink->desc->natts)
@@ -138,7 +144,10 @@ sink_describe(QuerySink *sink, MsgReader *r)
 						   sink->natts, sink->desc->natts)));
 }
 
-/* One data row into the tuplestore. */
+/*
+ * One data row into the tuplestore.  Every value is converted to the
+ * database encoding and verified before it becomes a datum (22021).
+ */
 static void
 sink_row(QuerySink *sink, MsgReader *r)
 {
@@ -150,7 +159,8 @@ sink_row(QuerySink *sink, MsgReader *r)
 		int32		len;
 		const char *p = MsgGetBytes(r, &len);
 
-		sink->values[i] = p ? pnstrdup(p, len) : NULL;
+		/* UTF8 from the remote; verified, in the database encoding */
+		sink->values[i] = p ? PoolTextFromRemote(p, len) : NULL;
 	}
 	if (sink->kind == SINK_RECORDS)
 	{
@@ -162,6 +172,15 @@ sink_row(QuerySink *sink, MsgReader *r)
 		sink_json_row(sink);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(sink->rowcxt);
+}
+
+/* The final command status, in the database encoding. */
+static void
+sink_status(QuerySink *sink, MsgReader *r)
+{
+	const char *status = MsgGetString(r);
+
+	sink->status = PoolTextFromRemote(status, strlen(status));
 }
 
 /* Is this remote type's text form a JSON number? */
@@ -236,7 +255,8 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 	{
 		bool		done = false;
 
-		ChannelSubmit(handle, kind, flags, sql, nparams, values);
+		ChannelSubmit(handle, kind, flags, PoolTextToRemote(sql), nparams,
+					  values);
 		while (!done)
 		{
 			Size		len;
@@ -255,7 +275,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 					sink_row(sink, &r);
 				else if (type == MSG_COMMAND_DONE)
 				{
-					sink->status = pstrdup(MsgGetString(&r));
+					sink_status(sink, &r);
 					done = true;
 				}
 				else if (type == MSG_REMOTE_ERROR || type == MSG_FAILURE)

@@ -178,16 +178,20 @@ conn_notice_receiver(void *arg, const PGresult *res)
 {
 }
 
-/* Scrubbed, newline-free copy of the connection's libpq error. */
+/*
+ * The connection's libpq error, newline-free and in ASCII (it may quote a
+ * remote server's bytes: see PoolTextAscii).  It never contains the
+ * password: libpq's connection messages name host, port, user and
+ * database only.
+ */
 static char *
 conn_error(WorkerConn *wc)
 {
-	char	   *msg = pstrdup(wc->conn ? PQerrorMessage(wc->conn) : "out of memory");
+	char	   *msg = PoolTextAscii(wc->conn ? PQerrorMessage(wc->conn) : "out of memory");
 	int			n = strlen(msg);
 
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	PoolScrubSecret(msg, wc->conninfo);
 	return msg;
 }
 
@@ -868,7 +872,7 @@ conn_handle_result(WorkerConn *wc, PGresult *res)
 			break;
 		case PGRES_FATAL_ERROR:
 			if (!wc->failed)
-				RemoteErrorPack(&wc->final, res, wc->conninfo);
+				RemoteErrorPack(&wc->final, res);
 			wc->failed = true;
 			break;
 		default:
@@ -1296,7 +1300,7 @@ conn_settle(int slotno, int done_procno)
 /*
  * ConnStartReset
  *		A released, used connection: ROLLBACK if a transaction is open, then
- *		the pool's reset query; then hand it over (SLOT_RESETTING), or run
+ *		the pool's reset query, then the output settings; then hand it over (SLOT_RESETTING), or run
  *		the request that waits for it (reset_pending).
  */
 void
@@ -1353,9 +1357,8 @@ conn_reset_step(int slotno, bool readable)
 				break;
 			if (PQresultStatus(res) == PGRES_FATAL_ERROR)
 			{
-				char	   *msg = pstrdup(PQresultErrorMessage(res));
+				char	   *msg = PoolTextAscii(PQresultErrorMessage(res));
 
-				PoolScrubSecret(msg, wc->conninfo);
 				ereport(LOG,
 						(errmsg("pgpool_ext: could not reset connection %d of pool \"%s\", closing it",
 								slotno, pool->name),

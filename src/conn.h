@@ -41,7 +41,7 @@ typedef struct WorkerConn
 	PostgresPollingStatusType poll; /* CONNECTING: what to wait for */
 	TimestampTz phase_start;
 	int			pool;
-	char		conninfo[PGPOOL_CONNINFO_LEN];	/* for scrubbing messages */
+	char		conninfo[PGPOOL_CONNINFO_LEN];	/* the one connected with */
 	bool		want_write;		/* PQflush has more to send */
 	bool		cancel_sent;	/* a cancel went out for the running query */
 

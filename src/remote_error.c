@@ -12,8 +12,18 @@
  *
  * Passwords: PoolMaskConninfo rebuilds a conninfo with every secret option
  * (password, sslpassword: libpq marks them with dispchar "*") replaced by
- * ********; PoolScrubSecret blanks any occurrence of those secrets inside a
- * libpq message before it is stored or logged.
+ * ********.  Messages are not searched for the password: libpq's messages
+ * about a connection never contain it (they name host, port, user and
+ * database), and a remote server's errors do not either; blanking every
+ * occurrence of the password's text would reveal it when it equals a word
+ * of the message and corrupt errors that merely contain the same text.
+ *
+ * Encodings: remote connections talk UTF8.  Backends convert what they
+ * send (PoolTextToRemote) and what they receive: values strictly
+ * (PoolTextFromRemote), error fields leniently (PoolTextFromRemoteLenient:
+ * bytes that cannot be shown become \xNN).  The worker keeps libpq's and
+ * remote servers' messages in shared memory and the log as ASCII
+ * (PoolTextAscii), valid in every database of the cluster.
  *
  * src/remote_error.c
  *
@@ -82,40 +92,13 @@ PoolMaskConninfo(const char *conninfo)
 }
 
 /*
- * PoolScrubSecret
- *		Overwrite in place every occurrence of conninfo's secrets (password,
- *		sslpassword) in msg.
+ * Append one field as the remote sent it (UTF8, or whatever a misbehaving
+ * server sends: the backend converts it).
  */
-void
-PoolScrubSecret(char *msg, const char *conninfo)
-{
-	PQconninfoOption *opts;
-	PQconninfoOption *o;
-
-	if (msg == NULL || conninfo == NULL ||
-		(opts = PQconninfoParse(conninfo, NULL)) == NULL)
-		return;
-	for (o = opts; o->keyword != NULL; o++)
-	{
-		char	   *p;
-
-		if (!option_is_secret(o) || o->val == NULL || o->val[0] == '\0')
-			continue;
-		while ((p = strstr(msg, o->val)) != NULL)
-			memset(p, '*', strlen(o->val));
-	}
-	PQconninfoFree(opts);
-}
-
-/* Append one field, scrubbed. */
 static void
-pack_field(StringInfo buf, const char *value, const char *conninfo)
+pack_field(StringInfo buf, const char *value)
 {
-	char	   *copy = pstrdup(value ? value : "");
-
-	PoolScrubSecret(copy, conninfo);
-	MsgPutString(buf, copy);
-	pfree(copy);
+	MsgPutString(buf, value ? value : "");
 }
 
 /*
@@ -123,17 +106,17 @@ pack_field(StringInfo buf, const char *value, const char *conninfo)
  *		Worker: a final MSG_REMOTE_ERROR message from a failed PGresult.
  */
 void
-RemoteErrorPack(StringInfo buf, const PGresult *res, const char *conninfo)
+RemoteErrorPack(StringInfo buf, const PGresult *res)
 {
 	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
 	appendStringInfoChar(buf, MSG_REMOTE_ERROR);
 	MsgPutString(buf, sqlstate ? sqlstate : "08006");
-	pack_field(buf, primary ? primary : PQresultErrorMessage(res), conninfo);
-	pack_field(buf, PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), conninfo);
-	pack_field(buf, PQresultErrorField(res, PG_DIAG_MESSAGE_HINT), conninfo);
-	pack_field(buf, PQresultErrorField(res, PG_DIAG_CONTEXT), conninfo);
+	pack_field(buf, primary ? primary : PQresultErrorMessage(res));
+	pack_field(buf, PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+	pack_field(buf, PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+	pack_field(buf, PQresultErrorField(res, PG_DIAG_CONTEXT));
 }
 
 /*

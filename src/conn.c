@@ -73,6 +73,7 @@ static bool conn_send_command(WorkerConn *wc, bool own);
 static void conn_send_failed(int slotno);
 static bool conn_settings_step(int slotno, bool *lost);
 static bool conn_reset_needs_settings(WorkerConn *wc, const char *reset_query);
+static void conn_recycle(int slotno);
 static void conn_connect_params(const char *conninfo, const char **keys,
 								const char **values);
 static void conn_query_step(int slotno, bool readable);
@@ -1298,9 +1299,48 @@ conn_settle(int slotno, int done_procno)
 }
 
 /*
+ * conn_recycle
+ *		A used connection carried a row or request larger than
+ *		pgpool_ext.max_connection_buffer: libpq's buffers grew to hold it
+ *		and never shrink, so close it instead of resetting it.  A slot
+ *		already held again (handed over with its reset pending) gets a new
+ *		connection in place, as one that could not be reset does.
+ */
+static void
+conn_recycle(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+	bool		held;
+
+	ereport(LOG,
+			(errmsg("pgpool_ext: closing connection %d of pool \"%s\" after use: it carried a message of %zu bytes",
+					slotno, pool->name, wc->max_message),
+			 errdetail("Connections that carried a message larger than pgpool_ext.max_connection_buffer (%d kB) are not kept.",
+					   pgpool_max_connection_buffer)));
+	conn_close_libpq(wc);
+	wc->phase = CONN_NONE;
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	held = slot->state == SLOT_ACQUIRED || slot->state == SLOT_BUSY;
+	if (held)
+	{
+		pool->closes++;
+		slot->def_version = pool->def_version;
+		slot->remote_pid = 0;
+	}
+	LWLockRelease(&pool->lock);
+	if (held)
+		conn_open(slotno, wc->pool);
+	else
+		conn_settle(slotno, -1);	/* counts the close, frees the slot */
+}
+
+/*
  * ConnStartReset
  *		A released, used connection: ROLLBACK if a transaction is open, then
- *		the pool's reset query, then the output settings; then hand it over (SLOT_RESETTING), or run
+ *		the pool's reset query, then the output settings (or, if it carried
+ *		too large a message, close it: conn_recycle); then hand it over (SLOT_RESETTING), or run
  *		the request that waits for it (reset_pending).
  */
 void
@@ -1310,6 +1350,12 @@ ConnStartReset(int slotno)
 
 	if (wc->phase != CONN_READY)
 		return;
+	if (pgpool_max_connection_buffer > 0 &&
+		wc->max_message > (Size) pgpool_max_connection_buffer * 1024)
+	{
+		conn_recycle(slotno);
+		return;
+	}
 	wc->phase = CONN_RESET;
 	wc->phase_start = GetCurrentTimestamp();
 	wc->reset_step = -1;

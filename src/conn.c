@@ -20,6 +20,20 @@
  * The one blocking call is PQcancel() (PostgreSQL 15's libpq has no
  * non-blocking cancel); it only opens a connection and sends a packet.
  *
+ * Values arrive as the remote holds them: every connection is opened with
+ * client_encoding UTF8 and fixed output settings (PGPOOL_REMOTE_OPTIONS),
+ * restored by every reset.  A request during which the server reported a
+ * change of one of them fails (conn_settings_step) and the settings are
+ * restored before the next request.  XXX: the server reports a setting
+ * only at the end of a query cycle and only if it differs from what it
+ * last reported, so a setting changed and changed back within one
+ * multi-statement request goes unnoticed; extra_float_digits is never
+ * reported (a SET of it lasts until the release).
+ *
+ * Memory: libpq's buffers grow to the largest message a connection
+ * carried and never shrink; a connection that carried one larger than
+ * pgpool_ext.max_connection_buffer is closed at release (conn_recycle).
+ *
  * src/conn.c
  *
  *-------------------------------------------------------------------------
@@ -273,7 +287,6 @@ conn_open(int slotno, int pool)
 	wc->poll = PGRES_POLLING_WRITING;
 	wc->want_write = false;
 	wc->max_message = 0;
-	wc->recycle = false;
 	wc->conn = PQconnectStartParams(keys, values, 1);
 	wc->serial++;
 	if (wc->conn != NULL)
@@ -676,6 +689,7 @@ conn_read_request(WorkerConn *wc, void *data, Size len)
 	const char **params;
 	int			i;
 
+	MemoryContextReset(wc->mcxt);	/* a cancelled request's leftovers */
 	MsgReaderInit(&r, data, len);
 	wc->kind = (RequestKind) MsgGetByte(&r);
 	wc->last_request = (MsgGetByte(&r) & REQUEST_FLAG_LAST) != 0;
@@ -1339,9 +1353,10 @@ conn_recycle(int slotno)
 /*
  * ConnStartReset
  *		A released, used connection: ROLLBACK if a transaction is open, then
- *		the pool's reset query, then the output settings (or, if it carried
- *		too large a message, close it: conn_recycle); then hand it over (SLOT_RESETTING), or run
- *		the request that waits for it (reset_pending).
+ *		the pool's reset query, then the output settings; then hand it over
+ *		(SLOT_RESETTING), or run the request that waits for it
+ *		(reset_pending).  One that carried too large a message is closed
+ *		instead (conn_recycle).
  */
 void
 ConnStartReset(int slotno)

@@ -68,8 +68,8 @@ typedef struct WorkerConn
 	const char *req_sql;		/* the request, kept (in mcxt) while a */
 	int			req_nparams;	/* settings command runs before it */
 	const char **req_params;
-	Size		max_message;	/* largest row or request on this connection */
-	bool		recycle;		/* close (or replace) at the next reset */
+	Size		max_message;	/* largest row or request on this
+								 * connection: see conn_recycle */
 	MemoryContext mcxt;			/* reset after each request */
 } WorkerConn;
 

@@ -29,7 +29,7 @@ int			pgpool_max_concurrent_connects = 4;
 int			pgpool_maintenance_interval = 1000;
 int			pgpool_connect_retry_max = 30000;
 int			pgpool_acquire_timeout = 30000;
-int			pgpool_max_connection_buffer = 8192;
+int			pgpool_max_connection_buffer = 1024;
 
 /*
  * PoolDefineGucs
@@ -79,7 +79,7 @@ PoolDefineGucs(void)
 							"libpq's buffers grow to the largest message a connection carried and never shrink: "
 							"a connection that carried a larger one is closed at its release (replaced if it is already handed on). "
 							"0 keeps every connection.",
-							&pgpool_max_connection_buffer, 8192, 0, MAX_KILOBYTES,
+							&pgpool_max_connection_buffer, 1024, 0, MAX_KILOBYTES,
 							PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("pgpool_ext.acquire_timeout",
 							"Default time acquire() waits for a connection; 0 waits forever.",

@@ -63,6 +63,8 @@ typedef struct QuerySink
 	MemoryContext cxt;			/* of the call: descriptions live here */
 	MemoryContext rowcxt;
 	char	   *status;
+	const char *sql;			/* the remote command, for error context */
+	ErrorContextCallback errcb; /* while a received message is unpacked */
 } QuerySink;
 
 static void run_request(int64 handle, RequestKind kind, int flags,
@@ -116,6 +118,34 @@ sink_init(FunctionCallInfo fcinfo, QuerySink *sink, SinkKind kind)
 		sink->attinmeta = TupleDescGetAttInMetadata(sink->desc);
 }
 
+/*
+ * Error context of a received message that cannot become datums (invalid
+ * bytes, a value the column's type rejects): the remote command.
+ */
+static void
+sink_error_context(void *arg)
+{
+	QuerySink  *sink = (QuerySink *) arg;
+
+	if (sink->sql)
+		errcontext("remote SQL command: %s", sink->sql);
+}
+
+/* Push (or pop) sink_error_context. */
+static void
+sink_context(QuerySink *sink, bool push)
+{
+	if (push)
+	{
+		sink->errcb.callback = sink_error_context;
+		sink->errcb.arg = sink;
+		sink->errcb.previous = error_context_stack;
+		error_context_stack = &sink->errcb;
+	}
+	else
+		error_context_stack = sink->errcb.previous;
+}
+
 /* A row description: remember the remote columns, check the shape. */
 static void
 sink_describe(QuerySink *sink, MsgReader *r)
@@ -123,6 +153,7 @@ sink_describe(QuerySink *sink, MsgReader *r)
 	int			i;
 	MemoryContext old = MemoryContextSwitchTo(sink->cxt);
 
+	sink_context(sink, true);
 	sink->natts = MsgGetInt32(r);
 	sink->types = palloc(sizeof(Oid) * Max(sink->natts, 1));
 	sink->names = palloc(sizeof(char *) * Max(sink->natts, 1));
@@ -136,6 +167,7 @@ sink_describe(QuerySink *sink, MsgReader *r)
 		sink->names[i] = PoolTextFromRemote(name, strlen(name));
 	}
 	MemoryContextSwitchTo(old);
+	sink_context(sink, false);
 	if (sink->kind == SINK_RECORDS && sink->natts != sink->desc->natts)
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_ROWTYPE),
@@ -154,6 +186,7 @@ sink_row(QuerySink *sink, MsgReader *r)
 	MemoryContext old = MemoryContextSwitchTo(sink->rowcxt);
 	int			i;
 
+	sink_context(sink, true);
 	for (i = 0; i < sink->natts; i++)
 	{
 		int32		len;
@@ -170,6 +203,7 @@ sink_row(QuerySink *sink, MsgReader *r)
 	}
 	else if (sink->kind == SINK_JSON)
 		sink_json_row(sink);
+	sink_context(sink, false);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(sink->rowcxt);
 }
@@ -180,7 +214,9 @@ sink_status(QuerySink *sink, MsgReader *r)
 {
 	const char *status = MsgGetString(r);
 
+	sink_context(sink, true);
 	sink->status = PoolTextFromRemote(status, strlen(status));
+	sink_context(sink, false);
 }
 
 /* Is this remote type's text form a JSON number? */
@@ -251,6 +287,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 
 	params_from_array(params, &nparams, &vals);
 	values = vals;
+	sink->sql = sql;
 	PG_TRY();
 	{
 		bool		done = false;

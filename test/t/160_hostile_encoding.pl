@@ -71,6 +71,8 @@ my $h = sq_ok($s, "SELECT pgpool_ext.acquire('utf')");
 	"SELECT encode(convert_to(v, 'UTF8'), 'hex') FROM pgpool_ext.query($h, "
 	  . "\$\$SET client_encoding = 'LATIN1'; SELECT chr(233)\$\$) AS t(v text)");
 is(sqlstate($err), '22021', 'query: invalid bytes are refused (22021)');
+like($err, qr/CONTEXT:\s+remote SQL command: SET client_encoding/,
+	'the error names the remote command');
 is( sq_ok($s,
 		"SELECT encode(convert_to(v, 'UTF8'), 'hex') FROM pgpool_ext.query($h, "
 		  . "'SELECT chr(233)') AS t(v text)"),

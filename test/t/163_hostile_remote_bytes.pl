@@ -84,7 +84,8 @@ sub serve
 		syswrite($c,
 			error_response(S => 'ERROR', V => 'ERROR', C => '42P01',
 				M => "relation \xff\xfe does not exist",
-				D => "bad \xc3\x28 here")
+				D => "bad \xc3\x28 here",
+				H => "caf\xc3\xa9 is fine, \xe2\x82\xac is not LATIN1")
 			  . 'Z' . pack('N', 5) . 'I');
 	}
 }
@@ -145,6 +146,19 @@ like($err, qr/DETAIL:.*no entry for role \\xff\\xfe here/s,
 is(sqlstate($err), '42P01', 'the remote error keeps its SQLSTATE');
 like($err, qr/relation \\xff\\xfe does not exist/, 'its message shows the bad bytes as \xNN');
 like($err, qr/DETAIL:\s+bad \\xc3\( here/, 'its detail too');
+like($err, qr/HINT:\s+caf\x{c3}\x{a9} is fine/, 'valid UTF8 is kept as it is');
+
+# the same from a LATIN1 database: converted, or shown as \xNN
+$local->safe_psql('postgres',
+	"CREATE DATABASE llat ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'");
+$local->safe_psql('llat', 'CREATE EXTENSION pgpool_ext');
+($out, $err) = psql_err($local,
+	"SET client_encoding = 'UTF8'; SELECT * FROM pgpool_ext.run('ok', 'SELECT 1') AS t(x int)",
+	'llat');
+is(sqlstate($err), '42P01', 'LATIN1 database: the remote error keeps its SQLSTATE');
+like($err, qr/relation \\xff\\xfe does not exist/, 'LATIN1 database: bad bytes as \xNN');
+like($err, qr/HINT:\s+caf\x{c3}\x{a9} is fine, \\xe2\\x82\\xac is not LATIN1/,
+	'LATIN1 database: a character LATIN1 has is converted, one it lacks is shown as \xNN');
 
 my $log = slurp_file($local->logfile);
 like($log, qr/no entry for role \\xff\\xfe here/, 'the log shows the bad bytes as \xNN');

@@ -20,6 +20,20 @@
  * The one blocking call is PQcancel() (PostgreSQL 15's libpq has no
  * non-blocking cancel); it only opens a connection and sends a packet.
  *
+ * Values arrive as the remote holds them: every connection is opened with
+ * client_encoding UTF8 and fixed output settings (PGPOOL_REMOTE_OPTIONS),
+ * restored by every reset.  A request during which the server reported a
+ * change of one of them fails (conn_settings_step) and the settings are
+ * restored before the next request.  XXX: the server reports a setting
+ * only at the end of a query cycle and only if it differs from what it
+ * last reported, so a setting changed and changed back within one
+ * multi-statement request goes unnoticed; extra_float_digits is never
+ * reported (a SET of it lasts until the release).
+ *
+ * Memory: libpq's buffers grow to the largest message a connection
+ * carried and never shrink; a connection that carried one larger than
+ * pgpool_ext.max_connection_buffer is closed at release (conn_recycle).
+ *
  * src/conn.c
  *
  *-------------------------------------------------------------------------
@@ -40,6 +54,23 @@
 
 WorkerConn *WorkerConns = NULL;
 
+/*
+ * Output settings forced on every remote connection (at connect, through
+ * the startup packet, which overrides the remote role's and database's
+ * settings), restored by every reset and whenever a request changed them.
+ * DateStyle ISO and IntervalStyle postgres are the formats the input
+ * functions of every backend read whatever its own settings;
+ * extra_float_digits 3 prints float4/float8 exactly.  client_encoding is
+ * UTF8 (a libpq keyword of its own): backends convert from and to their
+ * database encoding.
+ */
+#define PGPOOL_REMOTE_OPTIONS \
+	"-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3"
+#define PGPOOL_RESTORE_SETTINGS \
+	"SET client_encoding = 'UTF8'; SET datestyle = 'ISO'; " \
+	"SET intervalstyle = 'postgres'; SET extra_float_digits = 3"
+#define PGPOOL_CONNECT_NPARAMS 5
+
 static void conn_open(int slotno, int pool);
 static bool conn_backend_gave_up(int procno);
 static void conn_connect_step(int slotno);
@@ -50,6 +81,15 @@ static void conn_start_pending(int slotno);
 static void conn_reject_pending(int slotno, const char *message,
 								const char *detail);
 static void conn_request_step(int slotno);
+static void conn_read_request(WorkerConn *wc, void *data, Size len);
+static const char *conn_setting_changed(PGconn *conn);
+static bool conn_send_command(WorkerConn *wc, bool own);
+static void conn_send_failed(int slotno);
+static bool conn_settings_step(int slotno, bool *lost);
+static bool conn_reset_needs_settings(WorkerConn *wc, const char *reset_query);
+static void conn_recycle(int slotno);
+static void conn_connect_params(const char *conninfo, const char **keys,
+								const char **values);
 static void conn_query_step(int slotno, bool readable);
 static void conn_handle_result(WorkerConn *wc, PGresult *res);
 static bool conn_send_out(WorkerConn *wc);
@@ -153,16 +193,20 @@ conn_notice_receiver(void *arg, const PGresult *res)
 {
 }
 
-/* Scrubbed, newline-free copy of the connection's libpq error. */
+/*
+ * The connection's libpq error, newline-free and in ASCII (it may quote a
+ * remote server's bytes: see PoolTextAscii).  It never contains the
+ * password: libpq's connection messages name host, port, user and
+ * database only.
+ */
 static char *
 conn_error(WorkerConn *wc)
 {
-	char	   *msg = pstrdup(wc->conn ? PQerrorMessage(wc->conn) : "out of memory");
+	char	   *msg = PoolTextAscii(wc->conn ? PQerrorMessage(wc->conn) : "out of memory");
 	int			n = strlen(msg);
 
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	PoolScrubSecret(msg, wc->conninfo);
 	return msg;
 }
 
@@ -182,6 +226,45 @@ ConnStartConnect(int pool, int partition)
 }
 
 /*
+ * conn_connect_params
+ *		The libpq keywords of a new connection to conninfo (expanded from
+ *		dbname).  The options after it override the conninfo's: every
+ *		connection talks UTF8 and prints values in the formats the backends
+ *		read (PGPOOL_REMOTE_OPTIONS appended to the conninfo's own
+ *		"options"), whatever the remote role's or database's settings.
+ *		keys and values have room for PGPOOL_CONNECT_NPARAMS entries; the
+ *		strings are palloc'd in the current context.
+ */
+static void
+conn_connect_params(const char *conninfo, const char **keys,
+					const char **values)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	PQconninfoOption *o;
+	const char *user_options = NULL;
+
+	for (o = opts; o != NULL && o->keyword != NULL; o++)
+	{
+		if (strcmp(o->keyword, "options") == 0 && o->val != NULL)
+			user_options = o->val;
+	}
+	keys[0] = "dbname";
+	values[0] = conninfo;
+	keys[1] = "options";
+	values[1] = user_options && user_options[0] != '\0' ?
+		psprintf("%s %s", user_options, PGPOOL_REMOTE_OPTIONS) :
+		PGPOOL_REMOTE_OPTIONS;
+	keys[2] = "client_encoding";
+	values[2] = "UTF8";
+	keys[3] = "fallback_application_name";
+	values[3] = "pgpool_ext";
+	keys[4] = NULL;
+	values[4] = NULL;
+	if (opts)
+		PQconninfoFree(opts);
+}
+
+/*
  * conn_open
  *		Start connecting slotno (new, or held by a backend whose request
  *		waits for a replacement) with pool's current conninfo.
@@ -189,22 +272,21 @@ ConnStartConnect(int pool, int partition)
 static void
 conn_open(int slotno, int pool)
 {
-	static const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *values[3];
+	const char *keys[PGPOOL_CONNECT_NPARAMS];
+	const char *values[PGPOOL_CONNECT_NPARAMS];
 	WorkerConn *wc = &WorkerConns[slotno];
 
 	LWLockAcquire(PoolLock(pool), LW_SHARED);
 	strlcpy(wc->conninfo, PoolShared->pools[pool].def.conninfo, PGPOOL_CONNINFO_LEN);
 	LWLockRelease(PoolLock(pool));
 
-	values[0] = wc->conninfo;
-	values[1] = "pgpool_ext";
-	values[2] = NULL;
+	conn_connect_params(wc->conninfo, keys, values);
 	wc->pool = pool;
 	wc->phase = CONN_CONNECTING;
 	wc->phase_start = GetCurrentTimestamp();
 	wc->poll = PGRES_POLLING_WRITING;
 	wc->want_write = false;
+	wc->max_message = 0;
 	wc->conn = PQconnectStartParams(keys, values, 1);
 	wc->serial++;
 	if (wc->conn != NULL)
@@ -519,35 +601,102 @@ conn_cancel_requested(WorkerConn *wc)
 	return wc->procno < 0 || conn_backend_gave_up(wc->procno);
 }
 
-/* CONN_REQUEST: read the request and send it to the remote server. */
-static void
-conn_request_step(int slotno)
+/*
+ * conn_setting_changed
+ *		The first output setting the server reports (client_encoding,
+ *		DateStyle, IntervalStyle) that no longer has the value
+ *		PGPOOL_REMOTE_OPTIONS gave it, or NULL.  A setting the server does
+ *		not report cannot be checked (extra_float_digits is never reported).
+ */
+static const char *
+conn_setting_changed(PGconn *conn)
 {
-	WorkerConn *wc = &WorkerConns[slotno];
-	Size		len;
-	void	   *data;
-	shm_mq_result res = shm_mq_receive(wc->req, &len, &data, true);
-	MsgReader	r;
-	int			nparams;
-	const char *sql;
-	const char **params;
-	int			i;
+	const char *v;
+
+	v = PQparameterStatus(conn, "client_encoding");
+	if (v != NULL && strcmp(v, "UTF8") != 0)
+		return "client_encoding";
+	v = PQparameterStatus(conn, "DateStyle");
+	if (v != NULL && strncmp(v, "ISO,", 4) != 0)
+		return "DateStyle";
+	v = PQparameterStatus(conn, "IntervalStyle");
+	if (v != NULL && strcmp(v, "postgres") != 0)
+		return "IntervalStyle";
+	return NULL;
+}
+
+/*
+ * Send a command of the request (the request's own, req_sql, or one of
+ * ours); false if libpq refused it.  The request's own runs in single-row
+ * mode.
+ */
+static bool
+conn_send_command(WorkerConn *wc, bool own)
+{
 	int			ok;
 
-	if (res == SHM_MQ_WOULD_BLOCK && !conn_cancel_requested(wc))
-		return;
-	if (res != SHM_MQ_SUCCESS || conn_cancel_requested(wc))
+	if (!own)
+		ok = PQsendQuery(wc->conn, PGPOOL_RESTORE_SETTINGS);
+	else if (wc->req_nparams == 0)
+		ok = PQsendQuery(wc->conn, wc->req_sql);
+	else
+		ok = PQsendQueryParams(wc->conn, wc->req_sql, wc->req_nparams, NULL,
+							   wc->req_params, NULL, NULL, 0);
+	if (own)
 	{
-		conn_request_end(slotno);
+		/* libpq has its own copy now */
+		wc->req_sql = NULL;
+		wc->req_params = NULL;
+		MemoryContextReset(wc->mcxt);
+		if (ok)
+			ok = PQsetSingleRowMode(wc->conn);
+	}
+	if (ok)
+		wc->want_write = PQflush(wc->conn) == 1;
+	return ok != 0;
+}
+
+/*
+ * libpq refused a command: a lost connection is handled as such, anything
+ * else fails the request.
+ */
+static void
+conn_send_failed(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	char	   *msg = conn_error(wc);
+
+	if (PQstatus(wc->conn) == CONNECTION_BAD)
+	{
+		conn_lost(slotno, msg);
 		return;
 	}
+	if (!wc->failed)
+		RemoteFailurePack(&wc->final, "08000", "could not send query to remote server", msg);
+	wc->failed = true;
+	conn_finish_results(wc);
+	conn_finish_step(slotno);
+}
+
+/*
+ * Parse a request message into wc->mcxt (req_sql, req_params) and note
+ * its size, which libpq's output buffer will reach.
+ */
+static void
+conn_read_request(WorkerConn *wc, void *data, Size len)
+{
+	MsgReader	r;
+	const char **params;
+	int			i;
+
+	MemoryContextReset(wc->mcxt);	/* a cancelled request's leftovers */
 	MsgReaderInit(&r, data, len);
 	wc->kind = (RequestKind) MsgGetByte(&r);
 	wc->last_request = (MsgGetByte(&r) & REQUEST_FLAG_LAST) != 0;
-	nparams = MsgGetInt32(&r);
-	sql = MsgGetString(&r);
-	params = MemoryContextAlloc(wc->mcxt, sizeof(char *) * (nparams + 1));
-	for (i = 0; i < nparams; i++)
+	wc->req_nparams = MsgGetInt32(&r);
+	wc->req_sql = MemoryContextStrdup(wc->mcxt, MsgGetString(&r));
+	params = MemoryContextAlloc(wc->mcxt, sizeof(char *) * (wc->req_nparams + 1));
+	for (i = 0; i < wc->req_nparams; i++)
 	{
 		int32		plen;
 		const char *p = MsgGetBytes(&r, &plen);
@@ -563,31 +712,100 @@ conn_request_step(int slotno)
 			params[i] = copy;
 		}
 	}
-	if (nparams == 0)
-		ok = PQsendQuery(wc->conn, sql);
-	else
-		ok = PQsendQueryParams(wc->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	MemoryContextReset(wc->mcxt);
-	if (ok)
-		ok = PQsetSingleRowMode(wc->conn);
-	if (!ok)
-	{
-		char	   *msg = conn_error(wc);
+	wc->req_params = params;
+	wc->max_message = Max(wc->max_message, len);
+}
 
-		if (PQstatus(wc->conn) == CONNECTION_BAD)
-		{
-			conn_lost(slotno, msg);
-			return;
-		}
-		RemoteFailurePack(&wc->final, "08000", "could not send query to remote server", msg);
-		wc->failed = true;
-		conn_finish_results(wc);
-		conn_finish_step(slotno);
+/*
+ * CONN_REQUEST: read the request and send it to the remote server; if a
+ * previous request left an output setting changed (it was cancelled
+ * before its end restored them), restore them first.
+ */
+static void
+conn_request_step(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	Size		len;
+	void	   *data;
+	shm_mq_result res = shm_mq_receive(wc->req, &len, &data, true);
+
+	if (res == SHM_MQ_WOULD_BLOCK && !conn_cancel_requested(wc))
+		return;
+	if (res != SHM_MQ_SUCCESS || conn_cancel_requested(wc))
+	{
+		conn_request_end(slotno);
+		return;
+	}
+	conn_read_request(wc, data, len);
+	wc->bad_setting = NULL;
+	wc->extra = conn_setting_changed(wc->conn) ? CONN_EXTRA_BEFORE :
+		CONN_EXTRA_NONE;
+	if (!conn_send_command(wc, wc->extra == CONN_EXTRA_NONE))
+	{
+		conn_send_failed(slotno);
 		return;
 	}
 	wc->phase = CONN_QUERY;
-	wc->want_write = PQflush(wc->conn) == 1;
 	conn_query_step(slotno, false);
+}
+
+/*
+ * conn_settings_step
+ *		A command of the request is complete: what comes next.  After our
+ *		restoring command, the request's own (if the settings are still
+ *		wrong, as in an aborted transaction, the request will fail).  After
+ *		the request's own: if a reported output setting changed during it
+ *		(or was wrong throughout), its values may have been converted by the
+ *		remote, so it fails (the rows already sent are discarded by the
+ *		backend with the error) and the settings are restored before the
+ *		next request.  Returns true when a command was sent (keep reading),
+ *		false when the request is done; *lost when the connection was lost
+ *		(handled).
+ */
+static bool
+conn_settings_step(int slotno, bool *lost)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	const char *changed = conn_setting_changed(wc->conn);
+	bool		own = false;
+
+	*lost = false;
+	switch (wc->extra)
+	{
+		case CONN_EXTRA_BEFORE:
+			wc->bad_setting = changed;
+			own = true;
+			break;
+		case CONN_EXTRA_NONE:
+			if (changed == NULL && wc->bad_setting == NULL)
+				return false;
+			if (!wc->failed)
+				RemoteFailurePack(&wc->final, "0A000",
+								  psprintf("remote session setting \"%s\" was changed",
+										   changed ? changed : wc->bad_setting),
+								  "pgpool_ext needs client_encoding UTF8, DateStyle ISO and IntervalStyle postgres on remote connections to receive values unchanged; the results of the request were discarded and the settings restored.");
+			wc->failed = true;
+			if (changed == NULL)
+				return false;
+			break;
+		default:
+			wc->extra = CONN_EXTRA_NONE;
+			return false;
+	}
+	wc->extra = own ? CONN_EXTRA_NONE : CONN_EXTRA_AFTER;
+	if (conn_send_command(wc, own))
+		return true;
+	if (PQstatus(wc->conn) == CONNECTION_BAD)
+	{
+		conn_lost(slotno, conn_error(wc));
+		*lost = true;
+		return false;
+	}
+	if (!wc->failed)
+		RemoteFailurePack(&wc->final, "08000", "could not send query to remote server",
+						  conn_error(wc));
+	wc->failed = true;
+	return false;
 }
 
 /*
@@ -612,14 +830,21 @@ conn_send_out(WorkerConn *wc)
 	return true;
 }
 
-/* Pack one PGresult of the running query into the outbox. */
+/*
+ * Pack one PGresult of the running query into the outbox.  Results of our
+ * own settings commands are nobody's (an error of theirs shows in the
+ * settings check that follows).
+ */
 static void
 conn_handle_result(WorkerConn *wc, PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
 	int			natts = PQnfields(res);
 	int			i;
+	Size		rowlen = 0;
 
+	if (wc->extra != CONN_EXTRA_NONE)
+		return;
 	switch (st)
 	{
 		case PGRES_SINGLE_TUPLE:
@@ -641,6 +866,10 @@ conn_handle_result(WorkerConn *wc, PGresult *res)
 				wc->have_desc = false;	/* a next statement describes again */
 				break;
 			}
+			/* libpq's input buffer grew to hold this row */
+			for (i = 0; i < natts; i++)
+				rowlen += PQgetlength(res, 0, i) + 4;
+			wc->max_message = Max(wc->max_message, rowlen);
 			if (wc->kind != REQUEST_QUERY)
 				break;
 			appendStringInfoChar(&wc->out, MSG_DATA_ROWS);
@@ -658,7 +887,7 @@ conn_handle_result(WorkerConn *wc, PGresult *res)
 			break;
 		case PGRES_FATAL_ERROR:
 			if (!wc->failed)
-				RemoteErrorPack(&wc->final, res, wc->conninfo);
+				RemoteErrorPack(&wc->final, res);
 			wc->failed = true;
 			break;
 		default:
@@ -802,6 +1031,12 @@ conn_query_step(int slotno, bool readable)
 			break;
 		if (next == NEXT_DONE)
 		{
+			bool		lost;
+
+			if (conn_settings_step(slotno, &lost))
+				continue;
+			if (lost)
+				return;
 			conn_finish_results(wc);
 			conn_finish_step(slotno);
 			return;
@@ -1078,10 +1313,50 @@ conn_settle(int slotno, int done_procno)
 }
 
 /*
+ * conn_recycle
+ *		A used connection carried a row or request larger than
+ *		pgpool_ext.max_connection_buffer: libpq's buffers grew to hold it
+ *		and never shrink, so close it instead of resetting it.  A slot
+ *		already held again (handed over with its reset pending) gets a new
+ *		connection in place, as one that could not be reset does.
+ */
+static void
+conn_recycle(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+	bool		held;
+
+	ereport(LOG,
+			(errmsg("pgpool_ext: closing connection %d of pool \"%s\" after use: it carried a message of %zu bytes",
+					slotno, pool->name, wc->max_message),
+			 errdetail("Connections that carried a message larger than pgpool_ext.max_connection_buffer (%d kB) are not kept.",
+					   pgpool_max_connection_buffer)));
+	conn_close_libpq(wc);
+	wc->phase = CONN_NONE;
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	held = slot->state == SLOT_ACQUIRED || slot->state == SLOT_BUSY;
+	if (held)
+	{
+		pool->closes++;
+		slot->def_version = pool->def_version;
+		slot->remote_pid = 0;
+	}
+	LWLockRelease(&pool->lock);
+	if (held)
+		conn_open(slotno, wc->pool);
+	else
+		conn_settle(slotno, -1);	/* counts the close, frees the slot */
+}
+
+/*
  * ConnStartReset
  *		A released, used connection: ROLLBACK if a transaction is open, then
- *		the pool's reset query; then hand it over (SLOT_RESETTING), or run
- *		the request that waits for it (reset_pending).
+ *		the pool's reset query, then the output settings; then hand it over
+ *		(SLOT_RESETTING), or run the request that waits for it
+ *		(reset_pending).  One that carried too large a message is closed
+ *		instead (conn_recycle).
  */
 void
 ConnStartReset(int slotno)
@@ -1090,13 +1365,35 @@ ConnStartReset(int slotno)
 
 	if (wc->phase != CONN_READY)
 		return;
+	if (pgpool_max_connection_buffer > 0 &&
+		wc->max_message > (Size) pgpool_max_connection_buffer * 1024)
+	{
+		conn_recycle(slotno);
+		return;
+	}
 	wc->phase = CONN_RESET;
 	wc->phase_start = GetCurrentTimestamp();
 	wc->reset_step = -1;
 	conn_reset_step(slotno, false);
 }
 
-/* CONN_RESET: run the next reset statement, or finish. */
+/*
+ * Must a reset restore the output settings?  Yes unless the pool's reset
+ * query set every setting back to its session default (the values the
+ * connection was opened with) and no reported setting differs.
+ */
+static bool
+conn_reset_needs_settings(WorkerConn *wc, const char *reset_query)
+{
+	return conn_setting_changed(wc->conn) != NULL ||
+		(pg_strcasecmp(reset_query, "DISCARD ALL") != 0 &&
+		 pg_strcasecmp(reset_query, "RESET ALL") != 0);
+}
+
+/*
+ * CONN_RESET: run the next reset statement (ROLLBACK, the pool's reset
+ * query, the output settings), or finish.
+ */
 static void
 conn_reset_step(int slotno, bool readable)
 {
@@ -1121,9 +1418,8 @@ conn_reset_step(int slotno, bool readable)
 				break;
 			if (PQresultStatus(res) == PGRES_FATAL_ERROR)
 			{
-				char	   *msg = pstrdup(PQresultErrorMessage(res));
+				char	   *msg = PoolTextAscii(PQresultErrorMessage(res));
 
-				PoolScrubSecret(msg, wc->conninfo);
 				ereport(LOG,
 						(errmsg("pgpool_ext: could not reset connection %d of pool \"%s\", closing it",
 								slotno, pool->name),
@@ -1146,6 +1442,8 @@ conn_reset_step(int slotno, bool readable)
 		wc->reset_step = 0;
 	else if (wc->reset_step < 1 && reset_query[0] != '\0')
 		wc->reset_step = 1;
+	else if (wc->reset_step < 2 && conn_reset_needs_settings(wc, reset_query))
+		wc->reset_step = 2;
 	else
 	{
 		if (PQtransactionStatus(wc->conn) != PQTRANS_IDLE)
@@ -1175,7 +1473,8 @@ conn_reset_step(int slotno, bool readable)
 			conn_start_pending(slotno);
 		return;
 	}
-	if (!PQsendQuery(wc->conn, wc->reset_step == 0 ? "ROLLBACK" : reset_query))
+	if (!PQsendQuery(wc->conn, wc->reset_step == 0 ? "ROLLBACK" :
+					 wc->reset_step == 1 ? reset_query : PGPOOL_RESTORE_SETTINGS))
 	{
 		conn_lost(slotno, conn_error(wc));
 		return;

@@ -28,6 +28,11 @@ typedef enum ConnPhase
 	CONN_RESET					/* ROLLBACK and reset query after release */
 } ConnPhase;
 
+/* A command of ours around the request's own (WorkerConn.extra). */
+#define CONN_EXTRA_NONE		0
+#define CONN_EXTRA_BEFORE	1	/* restoring the settings, request next */
+#define CONN_EXTRA_AFTER	2	/* restoring the settings, request failed */
+
 typedef struct WorkerConn
 {
 	PGconn	   *conn;
@@ -36,7 +41,7 @@ typedef struct WorkerConn
 	PostgresPollingStatusType poll; /* CONNECTING: what to wait for */
 	TimestampTz phase_start;
 	int			pool;
-	char		conninfo[PGPOOL_CONNINFO_LEN];	/* for scrubbing messages */
+	char		conninfo[PGPOOL_CONNINFO_LEN];	/* the one connected with */
 	bool		want_write;		/* PQflush has more to send */
 	bool		cancel_sent;	/* a cancel went out for the running query */
 
@@ -54,7 +59,17 @@ typedef struct WorkerConn
 	char		status[64];		/* last command status */
 	StringInfoData out;			/* messages not yet in the queue */
 	StringInfoData final;		/* error message, if any */
-	int			reset_step;		/* CONN_RESET: 0 rollback, 1 reset query */
+	int			reset_step;		/* CONN_RESET: 0 rollback, 1 reset query,
+								 * 2 output settings */
+	int			extra;			/* CONN_EXTRA_*: a settings command of ours
+								 * runs before or after the request's */
+	const char *bad_setting;	/* the request ran with this setting
+								 * changed (restoring it failed) */
+	const char *req_sql;		/* the request, kept (in mcxt) while a */
+	int			req_nparams;	/* settings command runs before it */
+	const char **req_params;
+	Size		max_message;	/* largest row or request on this
+								 * connection: see conn_recycle */
 	MemoryContext mcxt;			/* reset after each request */
 } WorkerConn;
 

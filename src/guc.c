@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "utils/guc.h"
 
 #include "guc.h"
@@ -27,6 +29,7 @@ int			pgpool_max_concurrent_connects = 4;
 int			pgpool_maintenance_interval = 1000;
 int			pgpool_connect_retry_max = 30000;
 int			pgpool_acquire_timeout = 30000;
+int			pgpool_max_connection_buffer = 1024;
 
 /*
  * PoolDefineGucs
@@ -71,6 +74,13 @@ PoolDefineGucs(void)
 							"The delay starts at 100 ms and doubles after each failure up to this value.",
 							&pgpool_connect_retry_max, 30000, 100, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.max_connection_buffer",
+							"Largest row or request a remote connection may have carried and still be kept after release.",
+							"libpq's buffers grow to the largest message a connection carried and never shrink: "
+							"a connection that carried a larger one is closed at its release (replaced if it is already handed on). "
+							"0 keeps every connection.",
+							&pgpool_max_connection_buffer, 1024, 0, MAX_KILOBYTES,
+							PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("pgpool_ext.acquire_timeout",
 							"Default time acquire() waits for a connection; 0 waits forever.",
 							NULL, &pgpool_acquire_timeout, 30000, 0, PG_INT32_MAX,

@@ -21,6 +21,7 @@ extern int	pgpool_channel_size;
 extern int	pgpool_max_concurrent_connects;
 extern int	pgpool_maintenance_interval;
 extern int	pgpool_connect_retry_max;
+extern int	pgpool_max_connection_buffer;	/* kB; 0: no limit */
 
 /* PGC_USERSET */
 extern int	pgpool_acquire_timeout;

@@ -63,17 +63,20 @@ typedef struct QuerySink
 	MemoryContext cxt;			/* of the call: descriptions live here */
 	MemoryContext rowcxt;
 	char	   *status;
+	const char *sql;			/* the remote command, for error context */
+	ErrorContextCallback errcb; /* while a received message is unpacked */
 } QuerySink;
 
 static void run_request(int64 handle, RequestKind kind, int flags,
 						const char *sql, ArrayType *params, QuerySink *sink);
 static void sink_describe(QuerySink *sink, MsgReader *r);
 static void sink_row(QuerySink *sink, MsgReader *r);
+static void sink_status(QuerySink *sink, MsgReader *r);
 static void sink_json_row(QuerySink *sink);
 static void params_from_array(ArrayType *arr, int *n, const char ***values);
 static void sink_init(FunctionCallInfo fcinfo, QuerySink *sink, SinkKind kind);
 
-/* text[] -> C strings (NULL elements stay NULL). */
+/* text[] -> UTF8 C strings (NULL elements stay NULL). */
 static void
 params_from_array(ArrayType *arr, int *n, const char ***values)
 {
@@ -91,8 +94,10 @@ params_from_array(ArrayType *arr, int *n, const char ***values)
 				 errmsg("query parameters must be a one-dimensional array")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
 	*values = palloc(sizeof(char *) * (*n + 1));
+	/* remote connections talk UTF8 */
 	for (i = 0; i < *n; i++)
-		(*values)[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+		(*values)[i] = nulls[i] ? NULL :
+			PoolTextToRemote(TextDatumGetCString(elems[i]));
 }
 
 /* Set up the tuplestore of an SRF, or nothing for execute(). */
@@ -113,6 +118,34 @@ sink_init(FunctionCallInfo fcinfo, QuerySink *sink, SinkKind kind)
 		sink->attinmeta = TupleDescGetAttInMetadata(sink->desc);
 }
 
+/*
+ * Error context of a received message that cannot become datums (invalid
+ * bytes, a value the column's type rejects): the remote command.
+ */
+static void
+sink_error_context(void *arg)
+{
+	QuerySink  *sink = (QuerySink *) arg;
+
+	if (sink->sql)
+		errcontext("remote SQL command: %s", sink->sql);
+}
+
+/* Push (or pop) sink_error_context. */
+static void
+sink_context(QuerySink *sink, bool push)
+{
+	if (push)
+	{
+		sink->errcb.callback = sink_error_context;
+		sink->errcb.arg = sink;
+		sink->errcb.previous = error_context_stack;
+		error_context_stack = &sink->errcb;
+	}
+	else
+		error_context_stack = sink->errcb.previous;
+}
+
 /* A row description: remember the remote columns, check the shape. */
 static void
 sink_describe(QuerySink *sink, MsgReader *r)
@@ -120,16 +153,21 @@ sink_describe(QuerySink *sink, MsgReader *r)
 	int			i;
 	MemoryContext old = MemoryContextSwitchTo(sink->cxt);
 
+	sink_context(sink, true);
 	sink->natts = MsgGetInt32(r);
 	sink->types = palloc(sizeof(Oid) * Max(sink->natts, 1));
 	sink->names = palloc(sizeof(char *) * Max(sink->natts, 1));
 	sink->values = palloc(sizeof(char *) * Max(sink->natts, 1));
 	for (i = 0; i < sink->natts; i++)
 	{
+		const char *name;
+
 		sink->types[i] = (Oid) MsgGetInt32(r);
-		sink->names[i] = pstrdup(MsgGetString(r));
+		name = MsgGetString(r);
+		sink->names[i] = PoolTextFromRemote(name, strlen(name));
 	}
 	MemoryContextSwitchTo(old);
+	sink_context(sink, false);
 	if (sink->kind == SINK_RECORDS && sink->natts != sink->desc->natts)
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_ROWTYPE),
@@ -138,19 +176,24 @@ sink_describe(QuerySink *sink, MsgReader *r)
 						   sink->natts, sink->desc->natts)));
 }
 
-/* One data row into the tuplestore. */
+/*
+ * One data row into the tuplestore.  Every value is converted to the
+ * database encoding and verified before it becomes a datum (22021).
+ */
 static void
 sink_row(QuerySink *sink, MsgReader *r)
 {
 	MemoryContext old = MemoryContextSwitchTo(sink->rowcxt);
 	int			i;
 
+	sink_context(sink, true);
 	for (i = 0; i < sink->natts; i++)
 	{
 		int32		len;
 		const char *p = MsgGetBytes(r, &len);
 
-		sink->values[i] = p ? pnstrdup(p, len) : NULL;
+		/* UTF8 from the remote; verified, in the database encoding */
+		sink->values[i] = p ? PoolTextFromRemote(p, len) : NULL;
 	}
 	if (sink->kind == SINK_RECORDS)
 	{
@@ -160,8 +203,20 @@ sink_row(QuerySink *sink, MsgReader *r)
 	}
 	else if (sink->kind == SINK_JSON)
 		sink_json_row(sink);
+	sink_context(sink, false);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(sink->rowcxt);
+}
+
+/* The final command status, in the database encoding. */
+static void
+sink_status(QuerySink *sink, MsgReader *r)
+{
+	const char *status = MsgGetString(r);
+
+	sink_context(sink, true);
+	sink->status = PoolTextFromRemote(status, strlen(status));
+	sink_context(sink, false);
 }
 
 /* Is this remote type's text form a JSON number? */
@@ -232,11 +287,13 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 
 	params_from_array(params, &nparams, &vals);
 	values = vals;
+	sink->sql = sql;
 	PG_TRY();
 	{
 		bool		done = false;
 
-		ChannelSubmit(handle, kind, flags, sql, nparams, values);
+		ChannelSubmit(handle, kind, flags, PoolTextToRemote(sql), nparams,
+					  values);
 		while (!done)
 		{
 			Size		len;
@@ -255,7 +312,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 					sink_row(sink, &r);
 				else if (type == MSG_COMMAND_DONE)
 				{
-					sink->status = pstrdup(MsgGetString(&r));
+					sink_status(sink, &r);
 					done = true;
 				}
 				else if (type == MSG_REMOTE_ERROR || type == MSG_FAILURE)

@@ -18,6 +18,12 @@
  * channel IDLE.  A worker that exits or restarts marks every busy channel
  * FAILED, and backends waiting on one raise 08006.
  *
+ * A backend has one request open at a time.  User code can run while its
+ * rows are read (a domain's CHECK or a type's input function in the column
+ * definition list) and call query() again: ChannelCheckNotNested() refuses
+ * that before anything is touched, and ChannelCheckRelease() refuses to
+ * release the handle whose request is open.
+ *
  * Locking: the channel fields of BackendEntry are protected by its
  * spinlock; nothing else is done while holding it.
  *
@@ -44,6 +50,7 @@ static MemoryContext channel_context = NULL;
 static shm_mq_handle *my_req = NULL;
 static shm_mq_handle *my_resp = NULL;
 static bool request_open = false;
+static int64 open_handle = 0;	/* the handle of the open request */
 
 static void channel_wait(TimestampTz *start, const char *what);
 static void channel_wait_idle(void);
@@ -277,6 +284,7 @@ ChannelSubmit(int64 handle, RequestKind kind, int flags, const char *sql,
 	be->chan_state = CHAN_SUBMITTED;
 	SpinLockRelease(&be->mutex);
 	request_open = true;
+	open_handle = handle;
 	PoolWakeWorker();
 
 	start = 0;
@@ -389,6 +397,39 @@ ChannelAbort(void)
 	}
 	else
 		PoolWakeWorker();
+}
+
+/*
+ * ChannelCheckNotNested
+ *		Refuse to start a request while another one of this backend is open:
+ *		user code run while rows are converted would otherwise reuse the
+ *		queues the worker is writing to.  Must be called before anything of
+ *		the new request is set up, so that its error path (ChannelAbort)
+ *		never runs for the open one.
+ */
+void
+ChannelCheckNotNested(void)
+{
+	if (request_open)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NESTED),
+				 errmsg("cannot start a pgpool_ext request while another one is being read"),
+				 errdetail("Code run while the rows of a remote result are converted, such as a domain's CHECK constraint or a type's input function, cannot send remote requests.")));
+}
+
+/*
+ * ChannelCheckRelease
+ *		Refuse to release the handle whose request is open (user code run
+ *		while its rows are converted).
+ */
+void
+ChannelCheckRelease(int64 handle)
+{
+	if (request_open && handle == open_handle)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NESTED),
+				 errmsg("cannot release pgpool_ext handle " INT64_FORMAT " while a request on it is being read",
+						handle)));
 }
 
 /*

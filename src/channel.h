@@ -50,6 +50,8 @@ extern void ChannelReceive(Size *len, void **data);
 extern void ChannelFinish(void);
 extern void ChannelAbort(void);
 extern bool ChannelInFlight(int slotno);
+extern void ChannelCheckNotNested(void);
+extern void ChannelCheckRelease(int64 handle);
 
 /* worker side */
 extern bool ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch);

@@ -582,9 +582,12 @@ handle_release_locked(int slotno)
 void
 HandleRelease(int64 handle)
 {
-	int			slotno = HandleLock(handle, true);
-	int			pool = PoolShared->slots[slotno].pool;
+	int			slotno;
+	int			pool;
 
+	ChannelCheckRelease(handle);	/* not while its rows are being read */
+	slotno = HandleLock(handle, true);
+	pool = PoolShared->slots[slotno].pool;
 	handle_release_locked(slotno);
 	LWLockRelease(PoolLock(pool));
 }

@@ -41,5 +41,7 @@
 #define PGPOOL_ERRCODE_LIMIT			ERRCODE_CONFIGURATION_LIMIT_EXCEEDED
 /* query() column list does not match the remote result */
 #define PGPOOL_ERRCODE_ROWTYPE			ERRCODE_DATATYPE_MISMATCH
+/* a request of this session is still being read (re-entrant call) */
+#define PGPOOL_ERRCODE_NESTED			ERRCODE_OBJECT_IN_USE
 
 #endif							/* PGPOOL_ERRORS_H */

@@ -292,9 +292,15 @@ worker_recover(void)
 				(errmsg("pgpool_ext worker: %d errors in a row, restarting",
 						errors_in_a_row - 1)));
 
-	/* the request being served fails with this error; the rest go on */
-	if (slotno >= 0)
+	/*
+	 * The request being served fails with this error; the rest go on.  (While
+	 * accepting a request, the slot's connection is that request's only once
+	 * it is attached to it.)
+	 */
+	if (slotno >= 0 && (procno < 0 || WorkerConns[slotno].procno == procno))
 		ConnRecoverError(slotno, edata);
+	else
+		slotno = -1;
 	if (procno >= 0 && !ConnServing(procno) && ChannelWorkerClaimed(procno))
 		ChannelWorkerRejectCode(procno, unpack_sql_state(edata->sqlerrcode),
 								edata->message, edata->detail);

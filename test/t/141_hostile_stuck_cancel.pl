@@ -122,6 +122,51 @@ ok( $local->poll_query_until('postgres',
 		"SELECT state FROM pgpool_ext.connections WHERE remote_pid = $rpid3", 'idle'),
 	"the dead session's connection is drained, reset and idle");
 
+# 6. The worst moment: a session whose request waits in the worker for the
+# drain of its own cancelled one (same handle) exits.
+my $s3 = session($local);
+my $pid3 = sq_ok($s3, 'SELECT pg_backend_pid()');
+my $h4 = sq_ok($s3, "SELECT pgpool_ext.acquire('stuck', timeout => '10s')");
+my $rpid4 =
+  sq_ok($s3, "SELECT * FROM pgpool_ext.query($h4, 'SELECT pg_backend_pid()') AS t(p int)");
+start_query($s3, "SELECT * FROM pgpool_ext.query($h4, 'SELECT pg_sleep(602)') AS t(x text)");
+stop_when_running($rpid4, 'pg_sleep(602)');
+$local->safe_psql('postgres', "SELECT pg_cancel_backend($pid3)");
+($out, $err) = finish_query($s3);
+is(sqlstate($err), '57014', 'third session: its query is cancelled');
+start_query($s3, "SELECT * FROM pgpool_ext.query($h4, 'SELECT 6') AS t(x int)");
+ok( $local->poll_query_until('postgres',
+		"SELECT wait_event FROM pg_stat_activity WHERE pid = $pid3", 'Extension'),
+	'third session: its next request waits for the drain');
+is($local->safe_psql('postgres', "SELECT pg_terminate_backend($pid3)"), 't',
+	'third session terminated');
+ok( $local->poll_query_until('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE pid = $pid3", '0'),
+	'third session is gone');
+@new = map { session($local) } 1 .. 3;
+for my $i (1 .. 3)
+{
+	sq_ok($new[ $i - 1 ], "SET statement_timeout = '20s'");
+	my ($o, $e) =
+	  sq($new[ $i - 1 ], "SELECT * FROM pgpool_ext.run('ok', 'SELECT 1$i') AS t(x int)");
+	is($o, "1$i", "new session $i after the third one died: its result");
+}
+$_->quit for @new;
+ok(kill('CONT', $rpid4), 'third remote backend continued');
+ok( $local->poll_query_until('postgres',
+		"SELECT state FROM pgpool_ext.connections WHERE remote_pid = $rpid4", 'idle'),
+	"the third session's connection is drained, reset and idle");
+is( $local->safe_psql('postgres',
+		"SELECT count(*) FROM pgpool_ext.handles WHERE holder_pid = $pid3"),
+	'0', 'the third session holds nothing');
+my $s4 = session($local);
+my $h5 = sq_ok($s4, "SELECT pgpool_ext.acquire('stuck', timeout => '10s')");
+is( sq_ok($s4,
+		"SELECT * FROM pgpool_ext.query($h5, 'SELECT current_setting(''application_name'')') AS t(x text)"),
+	'pgpool_ext', 'the stuck pool serves a new session afterwards');
+sq_ok($s4, "SELECT pgpool_ext.release($h5)");
+$s4->quit;
+
 sq_ok($s, "SELECT pgpool_ext.release($h1)");
 sq_ok($s, "SELECT pgpool_ext.release($h2)");
 ok( $local->poll_query_until('postgres',

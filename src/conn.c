@@ -1120,6 +1120,16 @@ conn_settle(int slotno, int done_procno)
 	bool		free_it = false;
 	bool		reset = false;
 
+	/*
+	 * A request that waited for the drain of its own backend's cancelled
+	 * one (a connection that died or was closed while draining) must not
+	 * move to a new connection: it would silently lose that backend's
+	 * remote session (an open transaction...).  It fails; the slot breaks.
+	 */
+	bool		own_drain = wc->drain_procno >= 0 &&
+		wc->drain_procno == wc->pending_procno;
+
+	wc->drain_procno = -1;
 	if (pool < 0)
 		return;
 	/*
@@ -1128,7 +1138,7 @@ conn_settle(int slotno, int done_procno)
 	 */
 	if (wc->pending_procno >= 0)
 	{
-		if (!alive && conn_can_reopen(slotno))
+		if (!alive && !own_drain && conn_can_reopen(slotno))
 		{
 			/* a new connection with today's definition */
 			LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);

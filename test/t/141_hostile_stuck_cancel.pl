@@ -167,6 +167,32 @@ is( sq_ok($s4,
 sq_ok($s4, "SELECT pgpool_ext.release($h5)");
 $s4->quit;
 
+# 7. A remote that never answers the cancel: the pool's connect_timeout
+# closes the connection.  The request of the same handle that waited for
+# the drain fails with 08006; it never runs on a new connection without the
+# handle's remote session (settings, an open transaction).
+$local->safe_psql('postgres',
+	"SELECT pgpool_ext.create_pool('short', '$ci', max_size => 1, connect_timeout => '2s')");
+my $h6 = sq_ok($s, "SELECT pgpool_ext.acquire('short', timeout => '10s')");
+is(sq_ok($s, "SELECT pgpool_ext.execute($h6, 'SET application_name = ''mine''')"),
+	'SET', 'short pool: a remote session setting');
+my $rpid6 =
+  sq_ok($s, "SELECT * FROM pgpool_ext.query($h6, 'SELECT pg_backend_pid()') AS t(p int)");
+start_query($s, "SELECT * FROM pgpool_ext.query($h6, 'SELECT pg_sleep(603)') AS t(x text)");
+stop_when_running($rpid6, 'pg_sleep(603)');
+$local->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+($out, $err) = finish_query($s);
+is(sqlstate($err), '57014', 'short pool: the query is cancelled');
+($out, $err) = sq($s,
+	"SELECT * FROM pgpool_ext.query($h6, 'SELECT current_setting(''application_name'')') AS t(x text)");
+is(sqlstate($err), '08006',
+	'short pool: the request that waited for the drain fails when the connection is closed');
+is($out, '', 'short pool: it did not run on a new connection');
+($out, $err) = sq($s, "SELECT * FROM pgpool_ext.query($h6, 'SELECT 1') AS t(x int)");
+is(sqlstate($err), '08006', 'short pool: the handle is broken until released');
+sq_ok($s, "SELECT pgpool_ext.release($h6)");
+ok(kill('CONT', $rpid6), 'short pool: remote backend continued');
+
 sq_ok($s, "SELECT pgpool_ext.release($h1)");
 sq_ok($s, "SELECT pgpool_ext.release($h2)");
 ok( $local->poll_query_until('postgres',

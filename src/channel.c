@@ -54,6 +54,7 @@ static shm_mq_handle *my_req = NULL;
 static shm_mq_handle *my_resp = NULL;
 static bool request_open = false;
 static int64 open_handle = 0;	/* the handle of the open request */
+static bool open_on_busy = false;	/* its slot was BUSY already (a drain) */
 
 static void channel_wait(TimestampTz *start, const char *what);
 static void channel_wait_idle(void);
@@ -277,6 +278,7 @@ ChannelSubmit(int64 handle, RequestKind kind, int flags, const char *sql,
 	pool = PoolShared->slots[slotno].pool;
 	PoolShared->slots[slotno].dirty = true;
 	PoolShared->slots[slotno].last_used_at = PoolSlotClock();
+	open_on_busy = PoolShared->slots[slotno].state == SLOT_BUSY;
 	PoolSetSlotState(slotno, SLOT_BUSY);
 	SpinLockAcquire(&be->mutex);
 	be->chan_slot = slotno;
@@ -392,8 +394,11 @@ ChannelAbort(void)
 		SlotEntry  *slot = &PoolShared->slots[slotno];
 		int			pool = slot->pool;
 
-		/* nothing ran: the connection is as it was */
-		if (pool >= 0)
+		/*
+		 * Nothing ran: the connection is as it was.  If it was BUSY, the
+		 * worker still drains our previous request on it and settles it.
+		 */
+		if (pool >= 0 && !open_on_busy)
 		{
 			LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 			if (slot->pool == pool && slot->state == SLOT_BUSY &&

@@ -438,8 +438,13 @@ conn_reject_pending(int slotno, const char *message, const char *detail)
 	int			pool = slot->pool;
 
 	wc->pending_procno = -1;
-	/* before the answer: once answered, the backend may submit again */
-	if (pool >= 0 && wc->conn != NULL)
+
+	/*
+	 * Before the answer: once answered, the backend may submit again.  A
+	 * connection still draining stays BUSY (the drain's end settles it), so
+	 * that a release meanwhile does not hand it on while the remote is busy.
+	 */
+	if (pool >= 0 && wc->conn != NULL && wc->phase != CONN_DRAIN)
 	{
 		LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 		if (slot->pool == pool && slot->holder_procno == procno &&

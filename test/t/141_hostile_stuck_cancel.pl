@@ -67,6 +67,9 @@ is(scalar(sq($s, "SELECT pgpool_ext.execute($h2, 'SELECT 2')")), 'SELECT 1',
 sq_ok($s, "SET statement_timeout = '1s'");
 ($out, $err) = sq($s, "SELECT * FROM pgpool_ext.query($h1, 'SELECT 3') AS t(x int)");
 is(sqlstate($err), '57014', 'same handle during the drain: waits, cancellable (57014)');
+is( $local->safe_psql('postgres',
+		"SELECT state FROM pgpool_ext.connections WHERE remote_pid = $rpid"),
+	'busy', 'after that cancelled wait the connection still shows busy (draining)');
 sq_ok($s, "SET statement_timeout = '20s'");
 is(scalar(sq($s, "SELECT * FROM pgpool_ext.query($h2, 'SELECT 4') AS t(x int)")),
 	'4', 'another pool after that cancelled wait: runs at once');

@@ -18,8 +18,9 @@
  * then cancels the remote query and drains it on the connection alone
  * (conn.c).  So the backend's next request, or the next session given the
  * same PGPROC, never waits for a drain: only a request on the connection
- * being drained waits, in the worker, until it is over.  A worker that exits or restarts marks every busy channel
- * FAILED, and backends waiting on one raise 08006.
+ * being drained waits, in the worker, until it is over.  A worker that
+ * exits or restarts marks every busy channel FAILED, and backends waiting
+ * on one raise 08006.
  *
  * A backend has one request open at a time.  User code can run while its
  * rows are read (a domain's CHECK or a type's input function in the column

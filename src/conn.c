@@ -1058,8 +1058,9 @@ conn_lost(int slotno, const char *msg)
 			(errmsg("pgpool_ext: connection %d of pool \"%s\" was lost", slotno, pool->name),
 			 errdetail_internal("%s", msg)));
 	conn_close_libpq(wc);
-	if (wc->procno >= 0 && (wc->phase == CONN_QUERY || wc->phase == CONN_REQUEST ||
-							wc->phase == CONN_DRAIN))
+	if (wc->procno >= 0 &&
+		(wc->phase == CONN_QUERY || wc->phase == CONN_REQUEST ||
+		 wc->phase == CONN_DRAIN))
 	{
 		/* rows already in the outbox go first, then this error */
 		resetStringInfo(&wc->final);
@@ -1452,8 +1453,8 @@ ConnRecoverError(int slotno, const ErrorData *edata)
 		resetStringInfo(&wc->out);
 	resetStringInfo(&wc->final);
 	RemoteFailurePack(&wc->final, unpack_sql_state(edata->sqlerrcode),
-					  edata->message ? edata->message : "error in the pool worker",
-					  edata->detail);
+					  edata->message ? edata->message :
+					  "error in the pool worker", edata->detail);
 	wc->failed = true;
 	if (wc->conn != NULL && wc->phase != CONN_FINISH &&
 		(wc->phase == CONN_QUERY || wc->phase == CONN_DRAIN ||

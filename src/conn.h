@@ -43,7 +43,7 @@ typedef struct WorkerConn
 	/* the request being served */
 	int			procno;			/* backend, or -1 */
 	int			pending_procno; /* claimed request waiting for the reset */
-	int			drain_procno;	/* CONN_DRAIN: backend whose request it was */
+	int			drain_procno;	/* CONN_DRAIN: whose request it was */
 	bool		last_request;	/* REQUEST_FLAG_LAST: reset when done */
 	shm_mq_handle *req;
 	shm_mq_handle *resp;

@@ -14,9 +14,19 @@
  * (backpressure) without blocking its loop.
  *
  * A backend that gives up (error, cancel, exit) sets chan_cancel and
- * detaches; the worker cancels the remote query, drains it and marks the
- * channel IDLE.  A worker that exits or restarts marks every busy channel
- * FAILED, and backends waiting on one raise 08006.
+ * detaches; the worker detaches too and marks the channel IDLE at once,
+ * then cancels the remote query and drains it on the connection alone
+ * (conn.c).  So the backend's next request, or the next session given the
+ * same PGPROC, never waits for a drain: only a request on the connection
+ * being drained waits, in the worker, until it is over.  A worker that
+ * exits or restarts marks every busy channel FAILED, and backends waiting
+ * on one raise 08006.
+ *
+ * A backend has one request open at a time.  User code can run while its
+ * rows are read (a domain's CHECK or a type's input function in the column
+ * definition list) and call query() again: ChannelCheckNotNested() refuses
+ * that before anything is touched, and ChannelCheckRelease() refuses to
+ * release the handle whose request is open.
  *
  * Locking: the channel fields of BackendEntry are protected by its
  * spinlock; nothing else is done while holding it.
@@ -44,6 +54,8 @@ static MemoryContext channel_context = NULL;
 static shm_mq_handle *my_req = NULL;
 static shm_mq_handle *my_resp = NULL;
 static bool request_open = false;
+static int64 open_handle = 0;	/* the handle of the open request */
+static bool open_on_busy = false;	/* its slot was BUSY already (a drain) */
 
 static void channel_wait(TimestampTz *start, const char *what);
 static void channel_wait_idle(void);
@@ -248,13 +260,6 @@ ChannelSubmit(int64 handle, RequestKind kind, int flags, const char *sql,
 	for (i = 0; i < nparams; i++)
 		MsgPutBytes(&msg, params[i], params[i] ? (int32) strlen(params[i]) : -1);
 
-	slotno = HandleLock(handle, false);
-	pool = PoolShared->slots[slotno].pool;
-	PoolShared->slots[slotno].dirty = true;
-	PoolShared->slots[slotno].last_used_at = PoolSlotClock();
-	PoolSetSlotState(slotno, SLOT_BUSY);
-	LWLockRelease(PoolLock(pool));
-
 	LWLockAcquire(&PoolShared->lock, LW_SHARED);
 	worker = GetPGProcByNumber(PoolShared->worker_procno);
 	epoch = PoolShared->worker_epoch;
@@ -265,18 +270,31 @@ ChannelSubmit(int64 handle, RequestKind kind, int flags, const char *sql,
 	resp = shm_mq_create(PoolChannelResponseQueue(procno), PoolShared->channel_size);
 	shm_mq_set_sender(resp, worker);
 	shm_mq_set_receiver(resp, MyProc);
-	old = MemoryContextSwitchTo(channel_context);
-	my_req = shm_mq_attach(req, NULL, NULL);
-	my_resp = shm_mq_attach(resp, NULL, NULL);
-	MemoryContextSwitchTo(old);
 
+	/*
+	 * BUSY and SUBMITTED together under the pool lock: the worker, settling
+	 * a drain of our previous request on this slot, then sees the new one.
+	 */
+	slotno = HandleLock(handle, false);
+	pool = PoolShared->slots[slotno].pool;
+	PoolShared->slots[slotno].dirty = true;
+	PoolShared->slots[slotno].last_used_at = PoolSlotClock();
+	open_on_busy = PoolShared->slots[slotno].state == SLOT_BUSY;
+	PoolSetSlotState(slotno, SLOT_BUSY);
 	SpinLockAcquire(&be->mutex);
 	be->chan_slot = slotno;
 	be->chan_cancel = false;
 	be->chan_epoch = epoch;
 	be->chan_state = CHAN_SUBMITTED;
 	SpinLockRelease(&be->mutex);
+	LWLockRelease(PoolLock(pool));
 	request_open = true;
+	open_handle = handle;
+
+	old = MemoryContextSwitchTo(channel_context);
+	my_req = shm_mq_attach(req, NULL, NULL);
+	my_resp = shm_mq_attach(resp, NULL, NULL);
+	MemoryContextSwitchTo(old);
 	PoolWakeWorker();
 
 	start = 0;
@@ -377,8 +395,11 @@ ChannelAbort(void)
 		SlotEntry  *slot = &PoolShared->slots[slotno];
 		int			pool = slot->pool;
 
-		/* nothing ran: the connection is as it was */
-		if (pool >= 0)
+		/*
+		 * Nothing ran: the connection is as it was.  If it was BUSY, the
+		 * worker still drains our previous request on it and settles it.
+		 */
+		if (pool >= 0 && !open_on_busy)
 		{
 			LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 			if (slot->pool == pool && slot->state == SLOT_BUSY &&
@@ -389,6 +410,39 @@ ChannelAbort(void)
 	}
 	else
 		PoolWakeWorker();
+}
+
+/*
+ * ChannelCheckNotNested
+ *		Refuse to start a request while another one of this backend is open:
+ *		user code run while rows are converted would otherwise reuse the
+ *		queues the worker is writing to.  Must be called before anything of
+ *		the new request is set up, so that its error path (ChannelAbort)
+ *		never runs for the open one.
+ */
+void
+ChannelCheckNotNested(void)
+{
+	if (request_open)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NESTED),
+				 errmsg("cannot start a pgpool_ext request while another one is being read"),
+				 errdetail("Code run while the rows of a remote result are converted, such as a domain's CHECK constraint or a type's input function, cannot send remote requests.")));
+}
+
+/*
+ * ChannelCheckRelease
+ *		Refuse to release the handle whose request is open (user code run
+ *		while its rows are converted).
+ */
+void
+ChannelCheckRelease(int64 handle)
+{
+	if (request_open && handle == open_handle)
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_NESTED),
+				 errmsg("cannot release pgpool_ext handle " INT64_FORMAT " while a request on it is being read",
+						handle)));
 }
 
 /*
@@ -442,6 +496,25 @@ ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch)
 }
 
 /*
+ * ChannelWorkerSubmitted
+ *		Worker: has backend procno submitted a request on slotno that the
+ *		worker has not claimed yet?  (A backend marks its slot BUSY and its
+ *		channel SUBMITTED under the slot's pool lock, so a caller holding
+ *		that lock sees both or neither.)
+ */
+bool
+ChannelWorkerSubmitted(int procno, int slotno)
+{
+	BackendEntry *be = &PoolShared->backends[procno];
+	bool		submitted;
+
+	SpinLockAcquire(&be->mutex);
+	submitted = be->chan_state == CHAN_SUBMITTED && be->chan_slot == slotno;
+	SpinLockRelease(&be->mutex);
+	return submitted;
+}
+
+/*
  * ChannelWorkerAttach
  *		Worker: attach to a claimed channel's queues.
  */
@@ -476,13 +549,25 @@ ChannelWorkerFail(int procno)
 void
 ChannelWorkerReject(int procno, const char *message, const char *detail)
 {
+	ChannelWorkerRejectCode(procno, "08006", message, detail);
+}
+
+/*
+ * ChannelWorkerRejectCode
+ *		Worker: answer a claimed request with an error of the given SQLSTATE
+ *		without running it.
+ */
+void
+ChannelWorkerRejectCode(int procno, const char *sqlstate, const char *message,
+						const char *detail)
+{
 	shm_mq_handle *req;
 	shm_mq_handle *resp;
 	StringInfoData msg;
 
 	ChannelWorkerAttach(procno, &req, &resp);
 	initStringInfo(&msg);
-	RemoteFailurePack(&msg, "08006", message, detail);
+	RemoteFailurePack(&msg, sqlstate, message, detail);
 	/* a fresh queue always has room for this small message */
 	(void) shm_mq_send(resp, msg.len, msg.data, true, true);
 	shm_mq_detach(req);
@@ -506,6 +591,22 @@ ChannelWorkerDone(int procno)
 	be->chan_cancel = false;
 	SpinLockRelease(&be->mutex);
 	SetLatch(&GetPGProcByNumber(procno)->procLatch);
+}
+
+/*
+ * ChannelWorkerClaimed
+ *		Worker: is backend procno's request claimed (ACTIVE)?
+ */
+bool
+ChannelWorkerClaimed(int procno)
+{
+	BackendEntry *be = &PoolShared->backends[procno];
+	bool		active;
+
+	SpinLockAcquire(&be->mutex);
+	active = be->chan_state == CHAN_ACTIVE;
+	SpinLockRelease(&be->mutex);
+	return active;
 }
 
 /*

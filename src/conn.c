@@ -96,6 +96,9 @@ static bool conn_send_out(WorkerConn *wc);
 static void conn_finish_results(WorkerConn *wc);
 static void conn_finish_step(int slotno);
 static void conn_drain_step(int slotno, bool readable);
+static void conn_drain_end(int slotno);
+static void conn_start_drain(int slotno);
+static void conn_channel_end(WorkerConn *wc);
 static void conn_reset_step(int slotno, bool readable);
 static void conn_cancel(int slotno);
 static void conn_request_end(int slotno);
@@ -135,6 +138,7 @@ ConnInitAll(void)
 
 		wc->procno = -1;
 		wc->pending_procno = -1;
+		wc->drain_procno = -1;
 		wc->mcxt = AllocSetContextCreate(TopMemoryContext, "pgpool_ext conn",
 										 ALLOCSET_SMALL_SIZES);
 		wc->out.data = NULL;
@@ -460,14 +464,15 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 		LWLockRelease(PoolLock(pool));
 	}
 	if (!ok || (wc->phase != CONN_READY && wc->phase != CONN_RESET &&
-				wc->phase != CONN_CONNECTING))
+				wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN))
 	{
 		ChannelWorkerReject(procno, "connection to the remote server was lost", "");
 		if (ok)
 			conn_settle(slotno, procno);	/* BUSY, no connection: broken */
 		return;
 	}
-	if (reset || wc->phase == CONN_RESET || wc->phase == CONN_CONNECTING)
+	if (reset || wc->phase == CONN_RESET || wc->phase == CONN_CONNECTING ||
+		wc->phase == CONN_DRAIN)
 	{
 		wc->pending_procno = procno;
 		if (wc->phase == CONN_READY)
@@ -515,8 +520,13 @@ conn_reject_pending(int slotno, const char *message, const char *detail)
 	int			pool = slot->pool;
 
 	wc->pending_procno = -1;
-	/* before the answer: once answered, the backend may submit again */
-	if (pool >= 0 && wc->conn != NULL)
+
+	/*
+	 * Before the answer: once answered, the backend may submit again.  A
+	 * connection still draining stays BUSY (the drain's end settles it), so
+	 * that a release meanwhile does not hand it on while the remote is busy.
+	 */
+	if (pool >= 0 && wc->conn != NULL && wc->phase != CONN_DRAIN)
 	{
 		LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 		if (slot->pool == pool && slot->holder_procno == procno &&
@@ -1083,23 +1093,50 @@ conn_finish_step(int slotno)
 	conn_request_end(slotno);
 }
 
-/* The backend gave up: cancel the remote query and drain it. */
+/*
+ * The backend gave up: let go of its channel at once, then cancel the
+ * remote query and drain it on the connection alone.  The backend's next
+ * request runs at once on another connection; on this one it waits in the
+ * worker (pending_procno) until the drain is over.
+ */
 static void
 conn_cancel(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	resetStringInfo(&wc->out);
+	wc->sending = false;
+	if (wc->phase != CONN_QUERY)
+	{
+		conn_request_end(slotno);
+		return;
+	}
+	wc->drain_procno = wc->procno;
+	conn_channel_end(wc);
+	conn_start_drain(slotno);
+}
+
+/*
+ * Cancel the query running on slotno's connection and discard its results
+ * (CONN_DRAIN).  With a request still attached (worker error recovery), its
+ * final message is delivered when the drain is over.
+ */
+static void
+conn_start_drain(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	char		errbuf[256];
 	PGcancel   *cancel;
 
-	resetStringInfo(&wc->out);
-	wc->sending = false;
+	wc->phase = CONN_DRAIN;
+	wc->phase_start = GetCurrentTimestamp();
+
 	/*
 	 * PQisBusy is no test here: with rows waiting in libpq's buffer (the
 	 * backend's queue was full) it says "not busy" while the remote still
 	 * runs the query.
 	 */
-	if (wc->phase == CONN_QUERY &&
-		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE &&
+	if (PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE &&
 		(cancel = PQgetCancel(wc->conn)) != NULL)
 	{
 		wc->cancel_sent = true;
@@ -1109,20 +1146,23 @@ conn_cancel(int slotno)
 					 errdetail_internal("%s", errbuf)));
 		PQfreeCancel(cancel);
 	}
-	if (wc->phase == CONN_QUERY)
-	{
-		wc->phase = CONN_DRAIN;
-		wc->phase_start = GetCurrentTimestamp();
-		conn_drain_step(slotno, false);
-	}
-	else
-		conn_request_end(slotno);
+	conn_drain_step(slotno, false);
 }
 
 /* CONN_DRAIN: discard results until the connection is idle again. */
 static void
 conn_drain_step(int slotno, bool readable)
 {
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	/* a backend we drain for (error recovery) gave up: let it go now */
+	if (wc->procno >= 0 && conn_backend_gave_up(wc->procno))
+	{
+		resetStringInfo(&wc->out);
+		wc->sending = false;
+		wc->drain_procno = wc->procno;
+		conn_channel_end(wc);
+	}
 	if (!conn_pump(slotno, readable))
 		return;
 	for (;;)
@@ -1131,11 +1171,72 @@ conn_drain_step(int slotno, bool readable)
 		NextResult	next = conn_next_result(slotno, &res);
 
 		if (next == NEXT_DONE)
-			conn_request_end(slotno);
+			conn_drain_end(slotno);
 		if (next != NEXT_RESULT)
 			return;
 		PQclear(res);
 	}
+}
+
+/*
+ * The remote is idle again after a drain: run the request that waits for
+ * the connection (after its reset if one is pending), or settle the slot.
+ */
+static void
+conn_drain_end(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	int			procno = wc->drain_procno;
+	int			pool = slot->pool;
+	bool		reset = false;
+
+	if (wc->procno >= 0)
+	{
+		/* error recovery: now deliver the error to the waiting backend */
+		wc->phase = CONN_FINISH;
+		conn_finish_step(slotno);
+		return;
+	}
+	wc->drain_procno = -1;
+	wc->phase = CONN_READY;
+	wc->copy_out = false;
+	conn_drop_notifies(wc);
+	if (wc->pending_procno < 0)
+	{
+		conn_settle(slotno, procno);
+		return;
+	}
+	if (pool >= 0)
+	{
+		LWLockAcquire(PoolLock(pool), LW_SHARED);
+		reset = slot->pool == pool && slot->reset_pending;
+		LWLockRelease(PoolLock(pool));
+	}
+	if (reset)
+		ConnStartReset(slotno);
+	else
+		conn_start_pending(slotno);
+}
+
+/*
+ * Detach from the queues of the request being served and give the backend
+ * its channel back.  The connection may still have work to do (a drain).
+ */
+static void
+conn_channel_end(WorkerConn *wc)
+{
+	int			procno = wc->procno;
+
+	if (wc->req)
+		shm_mq_detach(wc->req);
+	if (wc->resp)
+		shm_mq_detach(wc->resp);
+	wc->req = NULL;
+	wc->resp = NULL;
+	wc->procno = -1;
+	if (procno >= 0)
+		ChannelWorkerDone(procno);
 }
 
 /*
@@ -1155,6 +1256,7 @@ conn_request_end(int slotno)
 	wc->req = NULL;
 	wc->resp = NULL;
 	wc->procno = -1;
+	wc->drain_procno = -1;
 	wc->sending = false;
 	wc->copy_out = false;
 	/* a huge row or request may have grown the buffers: give that back */
@@ -1191,7 +1293,9 @@ conn_lost(int slotno, const char *msg)
 			(errmsg("pgpool_ext: connection %d of pool \"%s\" was lost", slotno, pool->name),
 			 errdetail_internal("%s", msg)));
 	conn_close_libpq(wc);
-	if (wc->procno >= 0 && (wc->phase == CONN_QUERY || wc->phase == CONN_REQUEST))
+	if (wc->procno >= 0 &&
+		(wc->phase == CONN_QUERY || wc->phase == CONN_REQUEST ||
+		 wc->phase == CONN_DRAIN))
 	{
 		/* rows already in the outbox go first, then this error */
 		resetStringInfo(&wc->final);
@@ -1257,6 +1361,16 @@ conn_settle(int slotno, int done_procno)
 	bool		free_it = false;
 	bool		reset = false;
 
+	/*
+	 * A request that waited for the drain of its own backend's cancelled
+	 * one (a connection that died or was closed while draining) must not
+	 * move to a new connection: it would silently lose that backend's
+	 * remote session (an open transaction...).  It fails; the slot breaks.
+	 */
+	bool		own_drain = wc->drain_procno >= 0 &&
+		wc->drain_procno == wc->pending_procno;
+
+	wc->drain_procno = -1;
 	if (pool < 0)
 		return;
 	/*
@@ -1265,7 +1379,7 @@ conn_settle(int slotno, int done_procno)
 	 */
 	if (wc->pending_procno >= 0)
 	{
-		if (!alive && conn_can_reopen(slotno))
+		if (!alive && !own_drain && conn_can_reopen(slotno))
 		{
 			/* a new connection with today's definition */
 			LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
@@ -1284,7 +1398,8 @@ conn_settle(int slotno, int done_procno)
 		case SLOT_ACQUIRED:
 			if (!alive)
 				PoolSetSlotState(slotno, SLOT_BROKEN);
-			else if (slot->holder_procno == done_procno)
+			else if (slot->holder_procno == done_procno &&
+					 !ChannelWorkerSubmitted(done_procno, slotno))
 				PoolSetSlotState(slotno, SLOT_ACQUIRED);
 			break;
 		case SLOT_RESETTING:
@@ -1599,4 +1714,68 @@ ConnCloseAll(void)
 		if (WorkerConns[i].conn)
 			conn_close_libpq(&WorkerConns[i]);
 	}
+}
+
+/*
+ * ConnRecoverError
+ *		Worker error recovery: an ERROR escaped while the worker served
+ *		slotno (edata is that error).  A request being served fails with the
+ *		error's SQLSTATE and message; a query that may still run on the
+ *		remote is cancelled and drained first, so the connection and the
+ *		handle stay usable.  With no request, the connection, whose state is
+ *		unknown, is closed and the slot settled (replaced if a request waits
+ *		for it).
+ */
+void
+ConnRecoverError(int slotno, const ErrorData *edata)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+
+	MemoryContextReset(wc->mcxt);
+	if (wc->procno < 0 || wc->out.data == NULL)
+	{
+		ereport(LOG,
+				(errmsg("pgpool_ext: closing connection %d of pool \"%s\" after an error in the pool worker",
+						slotno, pool->name)));
+		conn_close_libpq(wc);
+		wc->phase = CONN_NONE;
+		wc->drain_procno = -1;
+		if (wc->procno >= 0)
+			conn_request_end(slotno);
+		else
+			conn_settle(slotno, -1);
+		return;
+	}
+	/* a message partly in the queue must be completed; the rest goes */
+	if (!wc->sending)
+		resetStringInfo(&wc->out);
+	resetStringInfo(&wc->final);
+	RemoteFailurePack(&wc->final, unpack_sql_state(edata->sqlerrcode),
+					  edata->message ? edata->message :
+					  "error in the pool worker", edata->detail);
+	wc->failed = true;
+	if (wc->conn != NULL && wc->phase != CONN_FINISH &&
+		(wc->phase == CONN_QUERY || wc->phase == CONN_DRAIN ||
+		 PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE))
+		conn_start_drain(slotno);
+	else
+		wc->phase = CONN_FINISH;
+}
+
+/*
+ * ConnServing
+ *		Is a request of backend procno attached to, or waiting for, a
+ *		connection?
+ */
+bool
+ConnServing(int procno)
+{
+	int			i;
+
+	for (i = 0; i < PoolShared->nslots; i++)
+		if (WorkerConns[i].procno == procno ||
+			WorkerConns[i].pending_procno == procno)
+			return true;
+	return false;
 }

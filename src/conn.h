@@ -48,6 +48,7 @@ typedef struct WorkerConn
 	/* the request being served */
 	int			procno;			/* backend, or -1 */
 	int			pending_procno; /* claimed request waiting for the reset */
+	int			drain_procno;	/* CONN_DRAIN: whose request it was */
 	bool		last_request;	/* REQUEST_FLAG_LAST: reset when done */
 	shm_mq_handle *req;
 	shm_mq_handle *resp;
@@ -84,5 +85,7 @@ extern void ConnFailConnect(int slotno, const char *why);
 extern void ConnCloseSlot(int slotno, const char *why);
 extern void ConnCloseAll(void);
 extern uint32 ConnWantedEvents(int slotno);
+extern void ConnRecoverError(int slotno, const ErrorData *edata);
+extern bool ConnServing(int procno);
 
 #endif							/* PGPOOL_CONN_H */

@@ -134,24 +134,29 @@ HandleInitBackend(void)
 }
 
 /*
- * PoolWaitConfigLoaded
- *		Wait until the worker has loaded every definition committed so far,
- *		so that a pool created by a committed transaction is usable by the
- *		very next statement of any session.  If the worker is not running
- *		for a while, error out when must_load, else return.
+ * config_wait
+ *		Wait until the worker has loaded every definition committed so far
+ *		(or, with accept_deferred, has at least tried and put the load off
+ *		because the definition tables are locked).  If the worker is not
+ *		running for a while, error out when must_load, else return.
  */
-void
-PoolWaitConfigLoaded(bool must_load)
+static void
+config_wait(bool must_load, bool accept_deferred)
 {
 	uint64		target = pg_atomic_read_u64(&PoolShared->config_requested);
 	TimestampTz start;
 
-	if (pg_atomic_read_u64(&PoolShared->config_loaded) >= target)
+#define CONFIG_SETTLED() \
+	(pg_atomic_read_u64(&PoolShared->config_loaded) >= target || \
+	 (accept_deferred && \
+	  pg_atomic_read_u64(&PoolShared->config_deferred) >= target))
+
+	if (CONFIG_SETTLED())
 		return;
 	start = GetCurrentTimestamp();
 	PoolWakeWorker();
 	ConditionVariablePrepareToSleep(&PoolShared->config_cv);
-	while (pg_atomic_read_u64(&PoolShared->config_loaded) < target)
+	while (!CONFIG_SETTLED())
 	{
 		ConditionVariableTimedSleep(&PoolShared->config_cv, 100,
 									PGPOOL_WAIT_CONFIG);
@@ -172,6 +177,33 @@ PoolWaitConfigLoaded(bool must_load)
 		PoolWakeWorker();
 	}
 	ConditionVariableCancelSleep();
+#undef CONFIG_SETTLED
+}
+
+/*
+ * PoolWaitConfigLoaded
+ *		Wait until the worker has loaded every definition committed so far,
+ *		so that a pool created by a committed transaction is usable by the
+ *		very next statement of any session.  If the worker is not running
+ *		for a while, error out when must_load, else return.
+ */
+void
+PoolWaitConfigLoaded(bool must_load)
+{
+	config_wait(must_load, false);
+}
+
+/*
+ * PoolWaitConfigTried
+ *		Like PoolWaitConfigLoaded(false), but also return once the worker
+ *		has put off the load because a definition table is locked: requests
+ *		on held handles see a revoke_usage committed before them, yet never
+ *		stall behind a LOCK TABLE or VACUUM FULL of the definitions.
+ */
+void
+PoolWaitConfigTried(void)
+{
+	config_wait(false, true);
 }
 
 /*
@@ -708,7 +740,7 @@ HandleLock(int64 handle, bool for_release)
 	if (!for_release)
 	{
 		/* see a revoke_usage committed before this call */
-		PoolWaitConfigLoaded(false);
+		PoolWaitConfigTried();
 		loaded = pg_atomic_read_u64(&PoolShared->config_loaded);
 	}
 	slotno = handle_lock_held(handle);
@@ -801,9 +833,12 @@ handle_release_locked(int slotno)
 void
 HandleRelease(int64 handle)
 {
-	int			slotno = HandleLock(handle, true);
-	int			pool = PoolShared->slots[slotno].pool;
+	int			slotno;
+	int			pool;
 
+	ChannelCheckRelease(handle);	/* not while its rows are being read */
+	slotno = HandleLock(handle, true);
+	pool = PoolShared->slots[slotno].pool;
 	handle_release_locked(slotno);
 	LWLockRelease(PoolLock(pool));
 }

@@ -28,6 +28,7 @@ typedef struct PoolRef
 extern int	PoolTimeoutArg(const Interval *iv);
 extern void HandleInitBackend(void);
 extern void PoolWaitConfigLoaded(bool must_load);
+extern void PoolWaitConfigTried(void);
 extern void PoolLookupForUse(const char *name, PoolRef *ref);
 extern int64 HandleAcquire(const char *pool_name, int timeout_ms,
 						   PoolPriority prio, const char *partition,

@@ -43,5 +43,7 @@
 #define PGPOOL_ERRCODE_ROWTYPE			ERRCODE_DATATYPE_MISMATCH
 /* DROP ROLE / ALTER ROLE RENAME of a role that pools name */
 #define PGPOOL_ERRCODE_DEPENDENT_OBJECTS	ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST
+/* a request of this session is still being read (re-entrant call) */
+#define PGPOOL_ERRCODE_NESTED			ERRCODE_OBJECT_IN_USE
 
 #endif							/* PGPOOL_ERRORS_H */

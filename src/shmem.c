@@ -88,6 +88,7 @@ PoolShmemStartup(void)
 		LWLockInitialize(&s->lock, s->tranche_id);
 		pg_atomic_init_u64(&s->config_requested, 1);
 		pg_atomic_init_u64(&s->config_loaded, 0);
+		pg_atomic_init_u64(&s->config_deferred, 0);
 		pg_atomic_init_u32(&s->janitor_wanted, 1);
 		ConditionVariableInit(&s->config_cv);
 		s->npools = pgpool_max_pools;

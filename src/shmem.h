@@ -255,6 +255,8 @@ typedef struct PoolSharedState
 	/* configuration generations */
 	pg_atomic_uint64 config_requested;	/* [B] bumped at commit */
 	pg_atomic_uint64 config_loaded; /* [W] */
+	pg_atomic_uint64 config_deferred;	/* [W] config_requested at the last
+										 * load put off (tables locked) */
 	ConditionVariable config_cv;	/* broadcast after each load */
 
 	pg_atomic_uint32 janitor_wanted;	/* [BW] something changed: look now */

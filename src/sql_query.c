@@ -285,6 +285,8 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 	const char **volatile values;
 	const char **vals;
 
+	/* before PG_TRY: a nested call's error path must not abort ours */
+	ChannelCheckNotNested();
 	params_from_array(params, &nparams, &vals);
 	values = vals;
 	sink->sql = sql;
@@ -430,6 +432,7 @@ pgpool_ext_run(PG_FUNCTION_ARGS)
 		timeout_ms = PoolTimeoutArg(PG_GETARG_INTERVAL_P(3));
 	}
 	sink_init(fcinfo, &sink, SINK_RECORDS);
+	ChannelCheckNotNested();	/* before taking a connection */
 	handle = HandleAcquire(pool, timeout_ms, PRIORITY_NORMAL, NULL, SCOPE_SESSION);
 	PG_TRY();
 	{

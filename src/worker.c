@@ -14,6 +14,15 @@
  * something.  Backends set the latch; sockets wake it when remote data or
  * buffer room arrives.
  *
+ * Errors: an ERROR raised while the worker serves one request (out of
+ * memory on a huge row, a cancel of the worker, a failing helper) is
+ * caught at the top of the loop, as PostgreSQL's own auxiliary processes
+ * do (sigsetjmp): locks are released, the request being served fails with
+ * that error's SQLSTATE (its connection is drained and stays usable), and
+ * the loop goes on; nobody else's handle notices.  An error while
+ * recovering, or too many in a row, is FATAL; SIGTERM still stops the
+ * worker (FATAL is never caught).
+ *
  * Restarts: when the worker exits (pg_terminate_backend, error) the
  * postmaster starts it again after a second.  Its sockets died with it, so
  * both on the way out and on the way back in it reconciles shared memory:
@@ -26,6 +35,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <setjmp.h>
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -127,6 +138,14 @@ static uint32 *slot_events = NULL;
 static WaitEvent *occurred = NULL;
 static MemoryContext loop_cxt = NULL;
 
+/* What the loop is doing, for error recovery: a slot, a backend, or -1. */
+static int	serving_slot = -1;
+static int	serving_procno = -1;
+static int	errors_in_a_row = 0;
+
+/* More consecutive loop turns ending in ERROR than this is FATAL. */
+#define PGPOOL_WORKER_MAX_ERRORS	100
+
 static void worker_reconcile(void);
 static void worker_exit(int code, Datum arg);
 static void worker_load_config(void);
@@ -136,6 +155,8 @@ static void worker_apply_definitions(LoadedDefinition *lds, int n);
 static void worker_accept_requests(void);
 static void worker_handle_released(void);
 static void worker_wait(void);
+static void worker_recover(void);
+static void worker_step_all(void);
 static void worker_read_definition(HeapTuple tup, TupleDesc desc,
 								   const DefColumns *c, LoadedDefinition *ld);
 static bool worker_copy_text(Datum value, char *dst, int dstlen, int *len);
@@ -232,6 +253,8 @@ worker_exit(int code, Datum arg)
 void
 pgpool_ext_worker_main(Datum arg)
 {
+	sigjmp_buf	local_sigjmp_buf;
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -259,10 +282,14 @@ pgpool_ext_worker_main(Datum arg)
 
 	loop_cxt = AllocSetContextCreate(TopMemoryContext, "pgpool_ext worker loop",
 									 ALLOCSET_DEFAULT_SIZES);
+
+	/* an ERROR comes back here (FATAL exits); see worker_recover() */
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+		worker_recover();
+	PG_exception_stack = &local_sigjmp_buf;
+
 	for (;;)
 	{
-		int			i;
-
 		/* everything allocated during one turn is freed at the next */
 		MemoryContextReset(loop_cxt);
 		MemoryContextSwitchTo(loop_cxt);
@@ -279,13 +306,86 @@ pgpool_ext_worker_main(Datum arg)
 			MemoryContextSwitchTo(loop_cxt);
 		}
 		worker_accept_requests();
-		for (i = 0; i < PoolShared->nslots; i++)
-			if (WorkerConns[i].phase != CONN_NONE)
-				ConnStep(i, slot_events[i]);
+		worker_step_all();
 		worker_handle_released();
 		JanitorRun();
+		errors_in_a_row = 0;
 		worker_wait();
 	}
+}
+
+/* Advance every connection by one step. */
+static void
+worker_step_all(void)
+{
+	int			i;
+
+	for (i = 0; i < PoolShared->nslots; i++)
+	{
+		uint32		events = slot_events[i];
+
+		/* an error in a step must not repeat it on the same events */
+		slot_events[i] = 0;
+		if (WorkerConns[i].phase == CONN_NONE)
+			continue;
+		serving_slot = i;
+		ConnStep(i, events);
+	}
+	serving_slot = -1;
+}
+
+/*
+ * worker_recover
+ *		Back from an ERROR raised in the loop: clean up like an auxiliary
+ *		process does after an error (locks, condition variable, wait event,
+ *		transaction, memory, error state), report it, and fail only the
+ *		request being served when it happened.  The loop then goes on.
+ */
+static void
+worker_recover(void)
+{
+	ErrorData  *edata;
+	int			slotno = serving_slot;
+	int			procno = serving_procno;
+
+	/* an ERROR from here on is FATAL: the postmaster restarts the worker */
+	PG_exception_stack = NULL;
+	error_context_stack = NULL;
+	HOLD_INTERRUPTS();
+	serving_slot = -1;
+	serving_procno = -1;
+	LWLockReleaseAll();
+	ConditionVariableCancelSleep();
+	pgstat_report_wait_end();
+	AbortCurrentTransaction();
+	MemoryContextSwitchTo(loop_cxt);
+	edata = CopyErrorData();
+	EmitErrorReport();
+	FlushErrorState();
+	MemoryContextSwitchTo(loop_cxt);
+	if (++errors_in_a_row > PGPOOL_WORKER_MAX_ERRORS)
+		ereport(FATAL,
+				(errmsg("pgpool_ext worker: %d errors in a row, restarting",
+						errors_in_a_row - 1)));
+
+	/*
+	 * The request being served fails with this error; the rest go on.  (While
+	 * accepting a request, the slot's connection is that request's only once
+	 * it is attached to it.)
+	 */
+	if (slotno >= 0 && (procno < 0 || WorkerConns[slotno].procno == procno))
+		ConnRecoverError(slotno, edata);
+	else
+		slotno = -1;
+	if (procno >= 0 && !ConnServing(procno) && ChannelWorkerClaimed(procno))
+		ChannelWorkerRejectCode(procno, unpack_sql_state(edata->sqlerrcode),
+								edata->message, edata->detail);
+	ereport(LOG,
+			(errmsg("pgpool_ext worker recovered from an error"),
+			 slotno >= 0 ?
+			 errdetail("The request on connection %d failed with it.", slotno) :
+			 errdetail("No request was being served.")));
+	RESUME_INTERRUPTS();
 }
 
 /* Start work on every request backends submitted. */
@@ -302,9 +402,14 @@ worker_accept_requests(void)
 		/* unlocked peek; the claim rechecks under the spinlock */
 		if (PoolShared->backends[i].chan_state != CHAN_SUBMITTED)
 			continue;
-		if (ChannelWorkerClaim(i, &slotno, &epoch))
-			ConnAcceptRequest(i, slotno, epoch);
+		if (!ChannelWorkerClaim(i, &slotno, &epoch))
+			continue;
+		serving_procno = i;
+		serving_slot = slotno >= 0 && slotno < PoolShared->nslots ? slotno : -1;
+		ConnAcceptRequest(i, slotno, epoch);
 	}
+	serving_procno = -1;
+	serving_slot = -1;
 }
 
 /* Reset what was released after use; close what was marked closing. */
@@ -325,6 +430,7 @@ worker_handle_released(void)
 		 * the latch that wakes us; the worker sets reset_pending itself
 		 * after run().
 		 */
+		serving_slot = i;
 		if (slot->state == SLOT_CLOSING &&
 			(wc->phase == CONN_READY || wc->phase == CONN_NONE))
 			ConnCloseSlot(i, "closed");
@@ -332,6 +438,7 @@ worker_handle_released(void)
 				 wc->phase == CONN_READY)
 			ConnStartReset(i);
 	}
+	serving_slot = -1;
 }
 
 /* Rebuild the wait set if the sockets of interest changed, then wait. */
@@ -362,6 +469,7 @@ worker_wait(void)
 	{
 		if (wait_set)
 			FreeWaitEventSet(wait_set);
+		wait_set = NULL;		/* if creating the next one fails */
 		wait_set = CreateWaitEventSet(TopMemoryContext, nsockets + 2);
 		AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
@@ -728,7 +836,13 @@ worker_load_config(void)
 		bool		busy;
 
 		MemoryContextSwitchTo(cxt);
-		busy = (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE);
+		/*
+		 * A locked table, or a cancel of the worker while it loads
+		 * (pg_cancel_backend): try again later rather than mark the
+		 * committed change as loaded.
+		 */
+		busy = (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE ||
+				geterrcode() == ERRCODE_QUERY_CANCELED);
 		if (!busy)
 			EmitErrorReport();
 		FlushErrorState();
@@ -748,6 +862,9 @@ worker_load_config(void)
 		elog(DEBUG1, "pgpool_ext: pool definitions are locked; loading them later");
 		retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 											   PGPOOL_LOAD_RETRY_MS);
+		/* requests on held handles need not wait for it (handle.c) */
+		pg_atomic_write_u64(&PoolShared->config_deferred, target);
+		ConditionVariableBroadcast(&PoolShared->config_cv);
 		return;
 	}
 

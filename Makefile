@@ -11,6 +11,8 @@ OBJS = \
 	src/handle.o \
 	src/channel.o \
 	src/conn.o \
+	src/cancel.o \
+	src/cancel_key.o \
 	src/worker.o \
 	src/janitor.o \
 	src/remote_error.o \

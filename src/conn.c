@@ -17,8 +17,9 @@
  * lock through pool.c; conn_settle() is the one place that decides what
  * becomes of a slot when the worker has nothing more in flight on it.
  *
- * The one blocking call is PQcancel() (PostgreSQL 15's libpq has no
- * non-blocking cancel); it only opens a connection and sends a packet.
+ * Nothing here blocks: cancel requests go through cancel.c (PQcancel()
+ * could wait forever for a remote that does not answer), and a connection
+ * is closed in non-blocking mode (conn_close_libpq).
  *
  * src/conn.c
  *
@@ -31,6 +32,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "cancel.h"
 #include "channel.h"
 #include "conn.h"
 #include "guc.h"
@@ -104,10 +106,17 @@ ConnInitAll(void)
 
 /*
  * conn_close_libpq
- *		Close a connection.  A query still running on it is cancelled first
- *		(unless a cancel was already sent: PQcancel blocks, and a remote that
- *		did not answer the first would stall the worker twice): a remote
- *		backend busy executing would not notice the closed socket.
+ *		Close a connection, without blocking.  A query still running on it
+ *		is cancelled first (unless a cancel was already sent): a remote
+ *		backend busy executing would not notice the closed socket.  The
+ *		cancel request goes out from the loop (cancel.c) after the close.
+ *
+ *		PQfinish() sends a Terminate message.  On a connection in
+ *		non-blocking mode libpq does not wait when the socket's buffers are
+ *		full (the message is dropped with the socket); in blocking mode it
+ *		would wait for room, without limit.  Every connection is switched
+ *		to non-blocking mode as soon as it is up (conn_connected), and one
+ *		that is not up sends no Terminate, so PQfinish() never waits here.
  */
 static void
 conn_close_libpq(WorkerConn *wc)
@@ -116,16 +125,8 @@ conn_close_libpq(WorkerConn *wc)
 		return;
 	if (!wc->cancel_sent && PQstatus(wc->conn) == CONNECTION_OK &&
 		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
-	{
-		PGcancel   *cancel = PQgetCancel(wc->conn);
-		char		errbuf[256];
-
-		if (cancel != NULL)
-		{
-			(void) PQcancel(cancel, errbuf, sizeof(errbuf));
-			PQfreeCancel(cancel);
-		}
-	}
+		(void) CancelStart(wc->conn, wc->pool);
+	Assert(PQstatus(wc->conn) != CONNECTION_OK || PQisnonblocking(wc->conn));
 	PQfinish(wc->conn);
 	wc->conn = NULL;
 	wc->cancel_sent = false;
@@ -853,26 +854,20 @@ static void
 conn_cancel(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
-	char		errbuf[256];
-	PGcancel   *cancel;
 
 	resetStringInfo(&wc->out);
 	wc->sending = false;
 	/*
 	 * PQisBusy is no test here: with rows waiting in libpq's buffer (the
 	 * backend's queue was full) it says "not busy" while the remote still
-	 * runs the query.
+	 * runs the query.  The request goes out without blocking (cancel.c);
+	 * if it cannot, the drain below ends at connect_timeout (janitor).
 	 */
 	if (wc->phase == CONN_QUERY &&
-		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE &&
-		(cancel = PQgetCancel(wc->conn)) != NULL)
+		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
 	{
 		wc->cancel_sent = true;
-		if (!PQcancel(cancel, errbuf, sizeof(errbuf)))
-			ereport(LOG,
-					(errmsg("pgpool_ext: could not send cancel request to the remote server"),
-					 errdetail_internal("%s", errbuf)));
-		PQfreeCancel(cancel);
+		(void) CancelStart(wc->conn, wc->pool);
 	}
 	if (wc->phase == CONN_QUERY)
 	{

@@ -31,6 +31,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "cancel.h"
 #include "conn.h"
 #include "guc.h"
 #include "pool.h"
@@ -94,7 +95,8 @@ JanitorRun(void)
 	if (sweep)
 		next_sweep = TimestampTzPlusMilliseconds(now, pgpool_maintenance_interval);
 	janitor_connect_timeouts(now, &connecting);
-	busy = connecting > 0;
+	CancelExpire(now);
+	busy = connecting > 0 || CancelCount() > 0;
 	for (p = 0; p < PoolShared->npools; p++)
 	{
 		PoolEntry  *pool = &PoolShared->pools[p];

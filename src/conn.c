@@ -39,10 +39,13 @@
 #include "pgpool_errors.h"
 #include "pool.h"
 #include "remote_error.h"
+#include "resolve.h"
 
 WorkerConn *WorkerConns = NULL;
 
 static void conn_open(int slotno, int pool);
+static bool conn_resolve_start(int slotno);
+static void conn_resolve_step(int slotno);
 static bool conn_backend_gave_up(int procno);
 static void conn_connect_step(int slotno);
 static void conn_connected(int slotno);
@@ -117,10 +120,12 @@ ConnInitAll(void)
  *		would wait for room, without limit.  Every connection is switched
  *		to non-blocking mode as soon as it is up (conn_connected), and one
  *		that is not up sends no Terminate, so PQfinish() never waits here.
+ *		A slot still resolving host names gives its lookups up.
  */
 static void
 conn_close_libpq(WorkerConn *wc)
 {
+	ResolveCancel(wc - WorkerConns);	/* a host name lookup, if any */
 	if (wc->conn == NULL)
 		return;
 	if (!wc->cancel_sent && PQstatus(wc->conn) == CONNECTION_OK &&
@@ -194,24 +199,72 @@ conn_open(int slotno, int pool)
 	const char *values[3];
 	WorkerConn *wc = &WorkerConns[slotno];
 
-	LWLockAcquire(PoolLock(pool), LW_SHARED);
-	strlcpy(wc->conninfo, PoolShared->pools[pool].def.conninfo, PGPOOL_CONNINFO_LEN);
-	LWLockRelease(PoolLock(pool));
+	/* called again once the host names are resolved: same conninfo */
+	if (wc->phase != CONN_RESOLVING)
+	{
+		LWLockAcquire(PoolLock(pool), LW_SHARED);
+		strlcpy(wc->conninfo, PoolShared->pools[pool].def.conninfo, PGPOOL_CONNINFO_LEN);
+		LWLockRelease(PoolLock(pool));
+	}
 
 	values[0] = wc->conninfo;
 	values[1] = "pgpool_ext";
 	values[2] = NULL;
 	wc->pool = pool;
+	if (wc->phase != CONN_RESOLVING && conn_resolve_start(slotno))
+		return;
 	wc->phase = CONN_CONNECTING;
 	wc->phase_start = GetCurrentTimestamp();
 	wc->poll = PGRES_POLLING_WRITING;
 	wc->want_write = false;
-	wc->conn = PQconnectStartParams(keys, values, 1);
+	wc->conn = ResolveConnectStart(slotno, keys, values);
 	wc->serial++;
 	if (wc->conn != NULL)
 		PQsetNoticeReceiver(wc->conn, conn_notice_receiver, NULL);
 	if (wc->conn == NULL || PQstatus(wc->conn) == CONNECTION_BAD)
 		conn_connect_failed(slotno, NULL);
+}
+
+/*
+ * Host names in the conninfo are looked up first, without blocking
+ * (resolve.c): true if the slot now waits for that (CONN_RESOLVING), or
+ * failed at once.
+ */
+static bool
+conn_resolve_start(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	char	   *msg = NULL;
+	ResolveStatus rs = ResolveStart(slotno, wc->conninfo, &msg);
+
+	if (rs == RESOLVE_NONE)
+		return false;
+	wc->phase = CONN_RESOLVING;
+	wc->phase_start = GetCurrentTimestamp();
+	wc->serial++;
+	if (rs == RESOLVE_FAILED)
+		conn_connect_failed(slotno, msg);
+	return true;
+}
+
+/* RESOLVING: are the lookups done?  Then connect to what they found. */
+static void
+conn_resolve_step(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	char	   *msg = NULL;
+
+	switch (ResolvePoll(slotno, &msg))
+	{
+		case RESOLVE_RUNNING:
+			break;
+		case RESOLVE_FAILED:
+			conn_connect_failed(slotno, msg);
+			break;
+		default:
+			conn_open(slotno, wc->pool);
+			break;
+	}
 }
 
 /* CONNECTING: one PQconnectPoll. */
@@ -379,14 +432,15 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 		LWLockRelease(PoolLock(pool));
 	}
 	if (!ok || (wc->phase != CONN_READY && wc->phase != CONN_RESET &&
-				wc->phase != CONN_CONNECTING))
+				wc->phase != CONN_CONNECTING && wc->phase != CONN_RESOLVING))
 	{
 		ChannelWorkerReject(procno, "connection to the remote server was lost", "");
 		if (ok)
 			conn_settle(slotno, procno);	/* BUSY, no connection: broken */
 		return;
 	}
-	if (reset || wc->phase == CONN_RESET || wc->phase == CONN_CONNECTING)
+	if (reset || wc->phase == CONN_RESET || wc->phase == CONN_CONNECTING ||
+		wc->phase == CONN_RESOLVING)
 	{
 		wc->pending_procno = procno;
 		if (wc->phase == CONN_READY)
@@ -1195,6 +1249,9 @@ ConnStep(int slotno, uint32 events)
 	switch (wc->phase)
 	{
 		case CONN_NONE:
+			break;
+		case CONN_RESOLVING:
+			conn_resolve_step(slotno);
 			break;
 		case CONN_CONNECTING:
 			if (events != 0)

@@ -122,12 +122,14 @@ janitor_connect_timeouts(TimestampTz now, int *connecting)
 		int			limit;
 
 		if (wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN &&
-			wc->phase != CONN_RESET)
+			wc->phase != CONN_RESET && wc->phase != CONN_RESOLVING)
 			continue;
 		limit = PoolShared->pools[wc->pool].def.connect_timeout_ms;
 		if (limit > 0 && TimestampDifferenceExceeds(wc->phase_start, now, limit))
 		{
-			if (wc->phase == CONN_CONNECTING)
+			if (wc->phase == CONN_RESOLVING)
+				ConnFailConnect(i, "timeout expired while resolving the host name");
+			else if (wc->phase == CONN_CONNECTING)
 				ConnFailConnect(i, "timeout expired");
 			else
 				ConnCloseSlot(i, wc->phase == CONN_RESET ?
@@ -135,7 +137,7 @@ janitor_connect_timeouts(TimestampTz now, int *connecting)
 							  "remote server did not answer the cancel request");
 			continue;
 		}
-		if (wc->phase == CONN_CONNECTING)
+		if (wc->phase == CONN_CONNECTING || wc->phase == CONN_RESOLVING)
 			(*connecting)++;
 	}
 }

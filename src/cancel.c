@@ -140,7 +140,9 @@ CancelStart(PGconn *conn, int pool)
 	c->sock = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->sock == PGINVALID_SOCKET)
 	{
-		cancel_log(pool, psprintf("could not create socket: %m"));
+		int			save_errno = errno;
+
+		cancel_log(pool, psprintf("could not create socket: %s", strerror(save_errno)));
 		return false;
 	}
 	if (connect(c->sock, (struct sockaddr *) &addr, addrlen) == 0)
@@ -151,8 +153,10 @@ CancelStart(PGconn *conn, int pool)
 	}
 	if (errno != EINPROGRESS)
 	{
-		cancel_log(pool, psprintf("could not connect: %m"));
+		int			save_errno = errno;
+
 		closesocket(c->sock);
+		cancel_log(pool, psprintf("could not connect: %s", strerror(save_errno)));
 		return false;
 	}
 	c->in_use = true;
@@ -169,13 +173,14 @@ cancel_send(CancelRequest *c)
 {
 	ssize_t		n = send(c->sock, c->packet, CANCEL_PACKET_LEN,
 						 MSG_NOSIGNAL | MSG_DONTWAIT);
+	int			save_errno = errno;
 
 	if (n == CANCEL_PACKET_LEN)
 		ereport(DEBUG1,
 				(errmsg_internal("pgpool_ext: cancel request sent for pool \"%s\"",
 								 PoolShared->pools[c->pool].name)));
 	else
-		cancel_log(c->pool, n < 0 ? psprintf("could not send: %m") :
+		cancel_log(c->pool, n < 0 ? psprintf("could not send: %s", strerror(save_errno)) :
 				   "The packet was sent in part only.");
 }
 

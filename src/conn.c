@@ -17,9 +17,10 @@
  * lock through pool.c; conn_settle() is the one place that decides what
  * becomes of a slot when the worker has nothing more in flight on it.
  *
- * Nothing here blocks: cancel requests go through cancel.c (PQcancel()
- * could wait forever for a remote that does not answer), and a connection
- * is closed in non-blocking mode (conn_close_libpq).
+ * Nothing here blocks: host names are looked up by resolve.c before libpq
+ * sees them (CONN_RESOLVING), cancel requests go through cancel.c
+ * (PQcancel() could wait forever for a remote that does not answer), and a
+ * connection is closed in non-blocking mode (conn_close_libpq).
  *
  * src/conn.c
  *
@@ -119,7 +120,8 @@ ConnInitAll(void)
  *		full (the message is dropped with the socket); in blocking mode it
  *		would wait for room, without limit.  Every connection is switched
  *		to non-blocking mode as soon as it is up (conn_connected), and one
- *		that is not up sends no Terminate, so PQfinish() never waits here.
+ *		that is not up sends no Terminate, so PQfinish() never waits here
+ *		(verified against libpq 15's pqSendSome; test 201).
  *		A slot still resolving host names gives its lookups up.
  */
 static void
@@ -131,7 +133,9 @@ conn_close_libpq(WorkerConn *wc)
 	if (!wc->cancel_sent && PQstatus(wc->conn) == CONNECTION_OK &&
 		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
 		(void) CancelStart(wc->conn, wc->pool);
-	Assert(PQstatus(wc->conn) != CONNECTION_OK || PQisnonblocking(wc->conn));
+	/* only one whose switch failed (conn_connected) is not; nothing is queued */
+	if (PQstatus(wc->conn) == CONNECTION_OK && !PQisnonblocking(wc->conn))
+		(void) PQsetnonblocking(wc->conn, 1);
 	PQfinish(wc->conn);
 	wc->conn = NULL;
 	wc->cancel_sent = false;

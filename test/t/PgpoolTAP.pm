@@ -252,12 +252,22 @@ sub thaw_remote
 }
 
 # Like finish_query, but for at most $secs seconds and without dying:
-# (1, stdout, stderr) if the statement ended, (0, '', '') if not.
+# (1, stdout, stderr) if the statement ended, (0, '', '') if not.  (It
+# polls by itself: the timer of finish_query is an IPC::Run timer, which
+# expires only when something checks it.)
 sub finish_query_within
 {
 	my ($s, $secs) = @_;
-	my ($out, $err);
-	return (0, '', '') unless eval { ($out, $err) = finish_query($s, $secs); 1 };
+	my $banner = $s->{pgpool_banner};
+	my $ended = poll_until(
+		"end of <$banner>",
+		sub {
+			$s->{run}->pump_nb();
+			$s->{stdout} =~ /$banner\r?\n/ && $s->{stderr} =~ /$banner\r?\n/;
+		},
+		$secs);
+	return (0, '', '') unless $ended;
+	my ($out, $err) = finish_query($s);
 	return (1, $out, $err);
 }
 

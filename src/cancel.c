@@ -21,10 +21,10 @@
  * given up (CancelExpire, run by the janitor).
  *
  * The pid and key come from PQgetCancel() through cancel_key.c, which
- * knows libpq 15's layout of PGcancel.  When that cannot be used (libpq of
- * another major version at run time) no cancel is sent: the caller's
- * drain then ends at connect_timeout by closing the connection, and the
- * log says why.  Like PQcancel, the packet goes in plain text, also to
+ * knows the layout of PGcancel (libpq 10 to 17).  When that cannot be used
+ * (libpq 18 or later at run time) no cancel is sent: the caller's drain
+ * then ends at connect_timeout by closing the connection (the remote query
+ * runs on until it notices), and the log says why.  Like PQcancel, the packet goes in plain text, also to
  * servers that require SSL or GSS encryption (the postmaster reads cancel
  * requests before any of that); unix-socket remotes work the same way.
  *

@@ -13,10 +13,12 @@
  * which this file alone includes, as a frontend file: it must not meet
  * the server headers of the rest of the module.
  *
- * The layout is that of the libpq major version we were built against.
- * CancelKeyOf() refuses to read it when the libpq loaded at run time is of
- * another major version, and cancel.c checks what it read (the pid must be
- * the connection's PQbackendPID()); a refusal makes the caller skip the
+ * The header is that of the libpq we were built against (15).  The fields
+ * read here, which come first, are laid out alike from libpq 10 to 17 (the
+ * libpq of PostgreSQL 18 has cancel keys of variable length):
+ * CancelKeyOf() refuses to read a PGcancel of a libpq loaded at run time
+ * outside that range, and cancel.c checks what it read (the pid must be
+ * the connection's PQbackendPID()).  A refusal makes the caller skip the
  * cancel (see cancel.c).
  *
  * src/cancel_key.c
@@ -36,17 +38,27 @@
 
 #include "cancel_key.h"
 
+/* libpq major versions whose PGcancel starts as libpq 15's does */
+#define CANCEL_KEY_MIN_MAJOR	10
+#define CANCEL_KEY_MAX_MAJOR	17
+
 /*
  * CancelKeyOf
  *		Copy the remote address, backend pid and secret key out of cancel;
- *		false if the running libpq is not the major version whose layout we
- *		know.
+ *		false if the running libpq is not of a major version whose layout
+ *		we know.
  */
 bool
 CancelKeyOf(PGcancel *cancel, struct sockaddr_storage *addr,
 			socklen_t *addrlen, int *pid, int *key)
 {
-	if (cancel == NULL || PQlibVersion() / 10000 != PG_VERSION_NUM / 10000)
+	int			major = PQlibVersion() / 10000;
+
+	StaticAssertStmt(PG_VERSION_NUM / 10000 >= CANCEL_KEY_MIN_MAJOR &&
+					 PG_VERSION_NUM / 10000 <= CANCEL_KEY_MAX_MAJOR,
+					 "libpq-int.h of an unknown PGcancel layout");
+	if (cancel == NULL || major < CANCEL_KEY_MIN_MAJOR ||
+		major > CANCEL_KEY_MAX_MAJOR)
 		return false;
 	if (cancel->raddr.salen <= 0 ||
 		cancel->raddr.salen > (socklen_t) sizeof(struct sockaddr_storage))

@@ -24,14 +24,18 @@
  * knows the layout of PGcancel (libpq 10 to 17).  When that cannot be used
  * (libpq 18 or later at run time) no cancel is sent: the caller's drain
  * then ends at connect_timeout by closing the connection (the remote query
- * runs on until it notices), and the log says why.  Like PQcancel, the packet goes in plain text, also to
- * servers that require SSL or GSS encryption (the postmaster reads cancel
- * requests before any of that); unix-socket remotes work the same way.
+ * runs on until it notices), and the log says why.
+ *
+ * Like PQcancel's, the packet goes in plain text, also to servers that
+ * require SSL or GSS encryption (the postmaster reads cancel requests
+ * before any of that); unix-socket remotes work the same way (their
+ * connect completes at once).
  *
  * All of this is worker-local: no shared memory, no locks.
  *
- * XXX With libpq 17 (PQcancelStart/PQcancelPoll) this module could use the
- * library's non-blocking cancel instead of cancel_key.c.
+ * XXX Built against libpq 17 or later, this module should use the
+ * library's non-blocking cancel (PQcancelStart/PQcancelPoll, through
+ * compat.h) instead of cancel_key.c; not done: we build against 15 only.
  *
  * src/cancel.c
  *
@@ -142,7 +146,8 @@ CancelStart(PGconn *conn, int pool)
 	{
 		int			save_errno = errno;
 
-		cancel_log(pool, psprintf("could not create socket: %s", strerror(save_errno)));
+		cancel_log(pool, psprintf("could not create socket: %s",
+								  strerror(save_errno)));
 		return false;
 	}
 	if (connect(c->sock, (struct sockaddr *) &addr, addrlen) == 0)
@@ -151,7 +156,8 @@ CancelStart(PGconn *conn, int pool)
 		closesocket(c->sock);
 		return true;
 	}
-	if (errno != EINPROGRESS)
+	/* EINTR (a signal, say resolve.c's): the connect goes on all the same */
+	if (errno != EINPROGRESS && errno != EINTR)
 	{
 		int			save_errno = errno;
 
@@ -160,8 +166,9 @@ CancelStart(PGconn *conn, int pool)
 		return false;
 	}
 	c->in_use = true;
-	c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											  PoolShared->pools[pool].def.connect_timeout_ms);
+	c->deadline =
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+									PoolShared->pools[pool].def.connect_timeout_ms);
 	nactive++;
 	sockets_changed = true;
 	return true;
@@ -180,7 +187,8 @@ cancel_send(CancelRequest *c)
 				(errmsg_internal("pgpool_ext: cancel request sent for pool \"%s\"",
 								 PoolShared->pools[c->pool].name)));
 	else
-		cancel_log(c->pool, n < 0 ? psprintf("could not send: %s", strerror(save_errno)) :
+		cancel_log(c->pool,
+				   n < 0 ? psprintf("could not send: %s", strerror(save_errno)) :
 				   "The packet was sent in part only.");
 }
 
@@ -274,7 +282,8 @@ CancelExpire(TimestampTz now)
 
 		if (c->in_use && now >= c->deadline)
 		{
-			cancel_log(c->pool, "The remote server did not accept the connection in time.");
+			cancel_log(c->pool,
+					   "The remote server did not accept the connection in time.");
 			cancel_release(c);
 		}
 	}

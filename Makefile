@@ -11,6 +11,9 @@ OBJS = \
 	src/handle.o \
 	src/channel.o \
 	src/conn.o \
+	src/cancel.o \
+	src/cancel_key.o \
+	src/resolve.o \
 	src/worker.o \
 	src/janitor.o \
 	src/remote_error.o \
@@ -28,6 +31,7 @@ PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc
 PG_CFLAGS = -Wall -Wextra -Werror -Wmissing-prototypes -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-missing-field-initializers
 SHLIB_LINK_INTERNAL = $(libpq)
+SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.

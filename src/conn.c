@@ -17,8 +17,10 @@
  * lock through pool.c; conn_settle() is the one place that decides what
  * becomes of a slot when the worker has nothing more in flight on it.
  *
- * The one blocking call is PQcancel() (PostgreSQL 15's libpq has no
- * non-blocking cancel); it only opens a connection and sends a packet.
+ * Nothing here blocks: host names are looked up by resolve.c before libpq
+ * sees them (CONN_RESOLVING), cancel requests go through cancel.c
+ * (PQcancel() could wait forever for a remote that does not answer), and a
+ * connection is closed in non-blocking mode (conn_close_libpq).
  *
  * Values arrive as the remote holds them: every connection is opened with
  * client_encoding UTF8 and fixed output settings (PGPOOL_REMOTE_OPTIONS),
@@ -45,12 +47,14 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "cancel.h"
 #include "channel.h"
 #include "conn.h"
 #include "guc.h"
 #include "pgpool_errors.h"
 #include "pool.h"
 #include "remote_error.h"
+#include "resolve.h"
 
 WorkerConn *WorkerConns = NULL;
 
@@ -72,6 +76,8 @@ WorkerConn *WorkerConns = NULL;
 #define PGPOOL_CONNECT_NPARAMS 5
 
 static void conn_open(int slotno, int pool);
+static bool conn_resolve_start(int slotno);
+static void conn_resolve_step(int slotno);
 static bool conn_backend_gave_up(int procno);
 static void conn_connect_step(int slotno);
 static void conn_connected(int slotno);
@@ -148,28 +154,32 @@ ConnInitAll(void)
 
 /*
  * conn_close_libpq
- *		Close a connection.  A query still running on it is cancelled first
- *		(unless a cancel was already sent: PQcancel blocks, and a remote that
- *		did not answer the first would stall the worker twice): a remote
- *		backend busy executing would not notice the closed socket.
+ *		Close a connection, without blocking.  A query still running on it
+ *		is cancelled first (unless a cancel was already sent): a remote
+ *		backend busy executing would not notice the closed socket.  The
+ *		cancel request goes out from the loop (cancel.c) after the close.
+ *
+ *		PQfinish() sends a Terminate message.  On a connection in
+ *		non-blocking mode libpq does not wait when the socket's buffers are
+ *		full (the message is dropped with the socket); in blocking mode it
+ *		would wait for room, without limit.  Every connection is switched
+ *		to non-blocking mode as soon as it is up (conn_connected), and one
+ *		that is not up sends no Terminate, so PQfinish() never waits here
+ *		(verified against libpq 15's pqSendSome; test 201).
+ *		A slot still resolving host names gives its lookups up.
  */
 static void
 conn_close_libpq(WorkerConn *wc)
 {
+	ResolveCancel(wc - WorkerConns);	/* a host name lookup, if any */
 	if (wc->conn == NULL)
 		return;
 	if (!wc->cancel_sent && PQstatus(wc->conn) == CONNECTION_OK &&
 		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
-	{
-		PGcancel   *cancel = PQgetCancel(wc->conn);
-		char		errbuf[256];
-
-		if (cancel != NULL)
-		{
-			(void) PQcancel(cancel, errbuf, sizeof(errbuf));
-			PQfreeCancel(cancel);
-		}
-	}
+		(void) CancelStart(wc->conn, wc->pool);
+	/* only one whose switch failed (conn_connected) is not; nothing is queued */
+	if (PQstatus(wc->conn) == CONNECTION_OK && !PQisnonblocking(wc->conn))
+		(void) PQsetnonblocking(wc->conn, 1);
 	PQfinish(wc->conn);
 	wc->conn = NULL;
 	wc->cancel_sent = false;
@@ -280,23 +290,71 @@ conn_open(int slotno, int pool)
 	const char *values[PGPOOL_CONNECT_NPARAMS];
 	WorkerConn *wc = &WorkerConns[slotno];
 
-	LWLockAcquire(PoolLock(pool), LW_SHARED);
-	strlcpy(wc->conninfo, PoolShared->pools[pool].def.conninfo, PGPOOL_CONNINFO_LEN);
-	LWLockRelease(PoolLock(pool));
+	/* called again once the host names are resolved: same conninfo */
+	if (wc->phase != CONN_RESOLVING)
+	{
+		LWLockAcquire(PoolLock(pool), LW_SHARED);
+		strlcpy(wc->conninfo, PoolShared->pools[pool].def.conninfo, PGPOOL_CONNINFO_LEN);
+		LWLockRelease(PoolLock(pool));
+	}
 
 	conn_connect_params(wc->conninfo, keys, values);
 	wc->pool = pool;
+	if (wc->phase != CONN_RESOLVING && conn_resolve_start(slotno))
+		return;
 	wc->phase = CONN_CONNECTING;
 	wc->phase_start = GetCurrentTimestamp();
 	wc->poll = PGRES_POLLING_WRITING;
 	wc->want_write = false;
 	wc->max_message = 0;
-	wc->conn = PQconnectStartParams(keys, values, 1);
+	wc->conn = ResolveConnectStart(slotno, keys, values);
 	wc->serial++;
 	if (wc->conn != NULL)
 		PQsetNoticeReceiver(wc->conn, conn_notice_receiver, NULL);
 	if (wc->conn == NULL || PQstatus(wc->conn) == CONNECTION_BAD)
 		conn_connect_failed(slotno, NULL);
+}
+
+/*
+ * Host names in the conninfo are looked up first, without blocking
+ * (resolve.c): true if the slot now waits for that (CONN_RESOLVING), or
+ * failed at once.
+ */
+static bool
+conn_resolve_start(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	char	   *msg = NULL;
+	ResolveStatus rs = ResolveStart(slotno, wc->conninfo, &msg);
+
+	if (rs == RESOLVE_NONE)
+		return false;
+	wc->phase = CONN_RESOLVING;
+	wc->phase_start = GetCurrentTimestamp();
+	wc->serial++;
+	if (rs == RESOLVE_FAILED)
+		conn_connect_failed(slotno, msg);
+	return true;
+}
+
+/* RESOLVING: are the lookups done?  Then connect to what they found. */
+static void
+conn_resolve_step(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	char	   *msg = NULL;
+
+	switch (ResolvePoll(slotno, &msg))
+	{
+		case RESOLVE_RUNNING:
+			break;
+		case RESOLVE_FAILED:
+			conn_connect_failed(slotno, msg);
+			break;
+		default:
+			conn_open(slotno, wc->pool);
+			break;
+	}
 }
 
 /* CONNECTING: one PQconnectPoll. */
@@ -464,7 +522,8 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 		LWLockRelease(PoolLock(pool));
 	}
 	if (!ok || (wc->phase != CONN_READY && wc->phase != CONN_RESET &&
-				wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN))
+				wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN &&
+				wc->phase != CONN_RESOLVING))
 	{
 		ChannelWorkerReject(procno, "connection to the remote server was lost", "");
 		if (ok)
@@ -472,7 +531,7 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 		return;
 	}
 	if (reset || wc->phase == CONN_RESET || wc->phase == CONN_CONNECTING ||
-		wc->phase == CONN_DRAIN)
+		wc->phase == CONN_DRAIN || wc->phase == CONN_RESOLVING)
 	{
 		wc->pending_procno = procno;
 		if (wc->phase == CONN_READY)
@@ -1125,8 +1184,6 @@ static void
 conn_start_drain(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
-	char		errbuf[256];
-	PGcancel   *cancel;
 
 	wc->phase = CONN_DRAIN;
 	wc->phase_start = GetCurrentTimestamp();
@@ -1134,17 +1191,13 @@ conn_start_drain(int slotno)
 	/*
 	 * PQisBusy is no test here: with rows waiting in libpq's buffer (the
 	 * backend's queue was full) it says "not busy" while the remote still
-	 * runs the query.
+	 * runs the query.  The request goes out without blocking (cancel.c);
+	 * if it cannot, the drain below ends at connect_timeout (janitor).
 	 */
-	if (PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE &&
-		(cancel = PQgetCancel(wc->conn)) != NULL)
+	if (PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
 	{
 		wc->cancel_sent = true;
-		if (!PQcancel(cancel, errbuf, sizeof(errbuf)))
-			ereport(LOG,
-					(errmsg("pgpool_ext: could not send cancel request to the remote server"),
-					 errdetail_internal("%s", errbuf)));
-		PQfreeCancel(cancel);
+		(void) CancelStart(wc->conn, wc->pool);
 	}
 	conn_drain_step(slotno, false);
 }
@@ -1614,6 +1667,9 @@ ConnStep(int slotno, uint32 events)
 	switch (wc->phase)
 	{
 		case CONN_NONE:
+			break;
+		case CONN_RESOLVING:
+			conn_resolve_step(slotno);
 			break;
 		case CONN_CONNECTING:
 			if (events != 0)

@@ -19,6 +19,7 @@
 typedef enum ConnPhase
 {
 	CONN_NONE = 0,				/* no libpq connection */
+	CONN_RESOLVING,				/* looking up host names (resolve.c) */
 	CONN_CONNECTING,			/* PQconnectPoll in progress */
 	CONN_READY,					/* connected, nothing in flight */
 	CONN_REQUEST,				/* reading a request from the backend */

@@ -35,6 +35,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "cancel.h"
 #include "conn.h"
 #include "guc.h"
 #include "pool.h"
@@ -99,7 +100,8 @@ JanitorRun(void)
 	if (sweep)
 		next_sweep = TimestampTzPlusMilliseconds(now, pgpool_maintenance_interval);
 	janitor_connect_timeouts(now, &connecting);
-	busy = connecting > 0;
+	CancelExpire(now);
+	busy = connecting > 0 || CancelCount() > 0;
 	for (p = 0; p < PoolShared->npools; p++)
 	{
 		PoolEntry  *pool = &PoolShared->pools[p];
@@ -125,12 +127,14 @@ janitor_connect_timeouts(TimestampTz now, int *connecting)
 		int			limit;
 
 		if (wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN &&
-			wc->phase != CONN_RESET)
+			wc->phase != CONN_RESET && wc->phase != CONN_RESOLVING)
 			continue;
 		limit = PoolShared->pools[wc->pool].def.connect_timeout_ms;
 		if (limit > 0 && TimestampDifferenceExceeds(wc->phase_start, now, limit))
 		{
-			if (wc->phase == CONN_CONNECTING)
+			if (wc->phase == CONN_RESOLVING)
+				ConnFailConnect(i, "timeout expired while resolving the host name");
+			else if (wc->phase == CONN_CONNECTING)
 				ConnFailConnect(i, "timeout expired");
 			else
 				ConnCloseSlot(i, wc->phase == CONN_RESET ?
@@ -138,7 +142,7 @@ janitor_connect_timeouts(TimestampTz now, int *connecting)
 							  "remote server did not answer the cancel request");
 			continue;
 		}
-		if (wc->phase == CONN_CONNECTING)
+		if (wc->phase == CONN_CONNECTING || wc->phase == CONN_RESOLVING)
 			(*connecting)++;
 	}
 }

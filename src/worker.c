@@ -61,6 +61,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "cancel.h"
 #include "channel.h"
 #include "compat.h"
 #include "conn.h"
@@ -465,18 +466,23 @@ worker_wait(void)
 		registered[i].fd = fd;
 		registered[i].serial = wc->serial;
 	}
+	/* cancel requests being connected (cancel.c) wait here too */
+	if (CancelSocketsChanged())
+		changed = true;
 	if (changed)
 	{
 		if (wait_set)
 			FreeWaitEventSet(wait_set);
 		wait_set = NULL;		/* if creating the next one fails */
-		wait_set = CreateWaitEventSet(TopMemoryContext, nsockets + 2);
+		wait_set = CreateWaitEventSet(TopMemoryContext,
+									  nsockets + CancelCount() + 2);
 		AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		for (i = 0; i < PoolShared->nslots; i++)
 			if (registered[i].events)
 				AddWaitEventToSet(wait_set, registered[i].events, registered[i].fd,
 								  NULL, (void *) (intptr_t) (i + 1));
+		CancelAddToWaitSet(wait_set, PoolShared->nslots);
 	}
 
 	memset(slot_events, 0, sizeof(uint32) * PoolShared->nslots);
@@ -486,6 +492,8 @@ worker_wait(void)
 	{
 		if (occurred[i].events & WL_LATCH_SET)
 			ResetLatch(MyLatch);
+		else if ((intptr_t) occurred[i].user_data > PoolShared->nslots)
+			CancelSocketReady((intptr_t) occurred[i].user_data - PoolShared->nslots - 1);
 		else if (occurred[i].user_data != NULL)
 			slot_events[(intptr_t) occurred[i].user_data - 1] |= occurred[i].events;
 	}

@@ -228,4 +228,47 @@ sub poll_query_for
 	return $ok;
 }
 
+push @EXPORT, qw(freeze_remote thaw_remote finish_query_within);
+
+# Stop a remote server's postmaster and the backends of pool connections
+# (kill -STOP): its sockets still accept TCP connections and data, but
+# nothing answers.  Returns the pids stopped, for thaw_remote().
+sub freeze_remote
+{
+	my ($remote) = @_;
+	my @pids = split /\n/, $remote->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE application_name = 'pgpool_ext'");
+	unshift @pids, $remote->{_pid};
+	kill 'STOP', @pids;
+	return @pids;
+}
+
+# Resume what freeze_remote() stopped.
+sub thaw_remote
+{
+	my (@pids) = @_;
+	kill 'CONT', @pids;
+	return;
+}
+
+# Like finish_query, but for at most $secs seconds and without dying:
+# (1, stdout, stderr) if the statement ended, (0, '', '') if not.  (It
+# polls by itself: the timer of finish_query is an IPC::Run timer, which
+# expires only when something checks it.)
+sub finish_query_within
+{
+	my ($s, $secs) = @_;
+	my $banner = $s->{pgpool_banner};
+	my $ended = poll_until(
+		"end of <$banner>",
+		sub {
+			$s->{run}->pump_nb();
+			$s->{stdout} =~ /$banner\r?\n/ && $s->{stderr} =~ /$banner\r?\n/;
+		},
+		$secs);
+	return (0, '', '') unless $ended;
+	my ($out, $err) = finish_query($s);
+	return (1, $out, $err);
+}
+
 1;

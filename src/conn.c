@@ -105,6 +105,7 @@ static void conn_drain_step(int slotno, bool readable);
 static void conn_drain_end(int slotno);
 static void conn_start_drain(int slotno);
 static void conn_channel_end(WorkerConn *wc);
+static void conn_detach_queues(WorkerConn *wc);
 static void conn_reset_step(int slotno, bool readable);
 static void conn_cancel(int slotno);
 static void conn_request_end(int slotno);
@@ -1281,6 +1282,15 @@ conn_channel_end(WorkerConn *wc)
 {
 	int			procno = wc->procno;
 
+	conn_detach_queues(wc);
+	if (procno >= 0)
+		ChannelWorkerDone(procno);
+}
+
+/* Detach from the request's queues; no request is served any more. */
+static void
+conn_detach_queues(WorkerConn *wc)
+{
 	if (wc->req)
 		shm_mq_detach(wc->req);
 	if (wc->resp)
@@ -1288,8 +1298,6 @@ conn_channel_end(WorkerConn *wc)
 	wc->req = NULL;
 	wc->resp = NULL;
 	wc->procno = -1;
-	if (procno >= 0)
-		ChannelWorkerDone(procno);
 }
 
 /*
@@ -1302,13 +1310,7 @@ conn_request_end(int slotno)
 	WorkerConn *wc = &WorkerConns[slotno];
 	int			procno = wc->procno;
 
-	if (wc->req)
-		shm_mq_detach(wc->req);
-	if (wc->resp)
-		shm_mq_detach(wc->resp);
-	wc->req = NULL;
-	wc->resp = NULL;
-	wc->procno = -1;
+	conn_detach_queues(wc);
 	wc->drain_procno = -1;
 	wc->sending = false;
 	wc->copy_out = false;
@@ -1748,6 +1750,12 @@ ConnCloseSlot(int slotno, const char *why)
 			conn_lost(slotno, why);
 		return;
 	}
+	/* a drain or reset given up is not routine: say why */
+	if (wc->conn && (wc->phase == CONN_DRAIN || wc->phase == CONN_RESET))
+		ereport(LOG,
+				(errmsg("pgpool_ext: closing connection %d of pool \"%s\"",
+						slotno, PoolShared->pools[wc->pool].name),
+				 errdetail_internal("%s", why)));
 	conn_close_libpq(wc);
 	wc->phase = CONN_NONE;
 	conn_settle(slotno, -1);

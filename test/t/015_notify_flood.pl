@@ -36,18 +36,8 @@ ok( $local->poll_query_until('postgres',
 		"SELECT state = 'idle' FROM pgpool_ext.connections WHERE pool_name = 'l'"),
 	'the listening connection is idle again');
 
-# Resident memory of the pool worker, in kB.
-sub worker_rss
-{
-	my $pid = worker_pid($local);
-	open(my $fh, '<', "/proc/$pid/status") or die "no /proc/$pid/status: $!";
-	my ($kb) = map { /^VmRSS:\s+(\d+) kB/ ? $1 : () } <$fh>;
-	close $fh;
-	return $kb;
-}
-
 my $w = worker_pid($local);
-my $before = worker_rss();
+my $before = worker_rss($local);
 # 20,000 notifications of 1 kB (all different: equal ones are sent once):
 # 20 MB that the worker must not keep
 $remote->safe_psql('postgres',
@@ -57,7 +47,7 @@ $remote->safe_psql('postgres',
 ok( $remote->poll_query_until('postgres',
 		'SELECT pg_notification_queue_usage() < 0.0005'),
 	'the worker read every notification');
-my $growth = worker_rss() - $before;
+my $growth = worker_rss($local) - $before;
 cmp_ok($growth, '<', 8 * 1024,
 	"the worker's resident memory stayed flat ($growth kB more after 20 MB of notifications)");
 is(worker_pid($local), $w, 'the worker did not restart');

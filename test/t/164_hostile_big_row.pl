@@ -24,16 +24,6 @@ ok( $local->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM pgpool_ext.connections WHERE pool_name = 'big' AND state = 'idle'"),
 	'one idle connection');
 
-# Resident memory of the pool worker, in kB.
-sub worker_rss
-{
-	my $pid = worker_pid($local);
-	open(my $fh, '<', "/proc/$pid/status") or die "no /proc/$pid/status: $!";
-	my ($kb) = map { /^VmRSS:\s+(\d+) kB/ ? $1 : () } <$fh>;
-	close $fh;
-	return $kb;
-}
-
 # remote_pid of the pool's idle connection, once there is one.
 sub idle_pid
 {
@@ -54,7 +44,7 @@ is( $local->safe_psql('postgres',
 	'1', 'another small request');
 is(idle_pid(), $pid1, 'small requests keep their connection');
 
-my $before = worker_rss();
+my $before = worker_rss($local);
 my $closes = $local->safe_psql('postgres',
 	"SELECT closes FROM pgpool_ext.pools WHERE pool_name = 'big'");
 
@@ -71,7 +61,7 @@ my $pid2 = idle_pid();
 isnt($pid2, $pid1, 'and replaced by a new one');
 my $rss;
 ok( poll_until('the worker memory to come down',
-		sub { $rss = worker_rss(); $rss < $before + 16 * 1024 }, 20),
+		sub { $rss = worker_rss($local); $rss < $before + 16 * 1024 }, 20),
 	"the worker's resident memory came back down (before $before kB, now $rss kB)");
 like(slurp_file($local->logfile),
 	qr/closing connection \d+ of pool "big" after use: it carried a message of \d+ bytes/,
@@ -92,7 +82,7 @@ ok( poll_query_for($local, 30,
 		  . "WHERE pool_name = 'big' AND state = 'idle' AND remote_pid <> $pid2"),
 	'after release, the connection that carried the request is replaced');
 ok( poll_until('the worker memory to come down',
-		sub { $rss = worker_rss(); $rss < $before + 16 * 1024 }, 20),
+		sub { $rss = worker_rss($local); $rss < $before + 16 * 1024 }, 20),
 	"the worker's resident memory came back down (before $before kB, now $rss kB)");
 $s->quit;
 

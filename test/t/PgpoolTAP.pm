@@ -176,6 +176,17 @@ sub worker_pid
 		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgpool_ext worker'");
 }
 
+# Resident memory of the node's pool worker, in kB (VmRSS).
+sub worker_rss
+{
+	my ($node) = @_;
+	my $pid = worker_pid($node);
+	open(my $fh, '<', "/proc/$pid/status") or die "no /proc/$pid/status: $!";
+	my ($kb) = map { /^VmRSS:\s+(\d+) kB/ ? $1 : () } <$fh>;
+	close $fh;
+	return $kb;
+}
+
 # Wait until a pool worker other than $old runs; its pid.
 sub wait_new_worker
 {
@@ -228,7 +239,7 @@ sub poll_query_for
 	return $ok;
 }
 
-push @EXPORT, qw(freeze_remote thaw_remote finish_query_within);
+push @EXPORT, qw(freeze_remote thaw_remote finish_query_within worker_rss);
 
 # Stop a remote server's postmaster and the backends of pool connections
 # (kill -STOP): its sockets still accept TCP connections and data, but

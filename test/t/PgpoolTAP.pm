@@ -228,4 +228,19 @@ sub poll_query_for
 	return $ok;
 }
 
+# A session like session(), in database $db, connected as role $user
+# (default: the OS user, a superuser).
+sub session_as
+{
+	my ($node, $db, $user) = @_;
+	my $s = $node->background_psql($db // 'postgres',
+		on_error_stop => 0,
+		defined $user ? (extra_params => [ '-U', $user ]) : ());
+	$s->{pgpool_cnt} = 0;
+	sq($s, '\set VERBOSITY verbose');
+	return $s;
+}
+
+push @EXPORT, qw(session_as);
+
 1;

@@ -90,7 +90,7 @@ my $ci_tmp = conninfo_of($remote);
 
 # The pools the sessions use; only their sizes are ever changed.
 my %base = (
-	fz => "'$ci_fz', min_size => 1, max_size => 3, password_required => false",
+	fz => "'$ci_fz', min_size => 1, max_size => 4, password_required => false",
 	fz2 => "'$ci_fz2', min_size => 0, max_size => 3, password_required => false",
 	fzp => "'$ci_fzp', min_size => 0, max_size => 2");
 my %remote_db = (fz => 'fz1', fz2 => 'fz2db', fzp => 'fz3');
@@ -273,8 +273,8 @@ sub handle_expr
 		5 => sub {
 			pick('0', '-1', '1', '65535', '65536', '9223372036854775807',
 				'(-9223372036854775807 - 1)', 'NULL',
-				int(rand(2**31)) * 65536 + int(rand(64)),
-				-int(rand(2**31)) * 65536);
+				sprintf('%d', int(rand(2**31)) * 65536 + int(rand(64))),
+				sprintf('%d', -int(rand(2**31)) * 65536));
 		});
 }
 
@@ -364,6 +364,13 @@ sub random_statements
 	my $sql = remote_sql_expr();
 	my $par = params_expr();
 	my @ops = (
+		10 => sub {
+			('INSERT INTO fz_seen SELECT pgpool_ext.acquire('
+				  . wpick(6 => "'fz'", 2 => "'fz2'", ($ns ? 2 : 0) => "'fzp'")
+				  . ", '300ms'"
+				  . wpick(3 => '', 1 => ", scope => 'transaction'", 1 => ", partition => 'a'")
+				  . ')');
+		},
 		16 => sub {
 			my $call = 'pgpool_ext.acquire(' . pool_expr($ns);
 			my $n = int(rand(5));
@@ -396,8 +403,8 @@ sub random_statements
 				  . ", $sql$p$to) AS " . coldef());
 		},
 		9 => sub {
-			(pick('BEGIN', 'BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT fz', 'ROLLBACK TO SAVEPOINT fz',
-				'RELEASE SAVEPOINT fz', 'SELECT 1/0', 'END', 'ABORT'));
+			(pick('BEGIN', 'BEGIN', 'COMMIT', 'COMMIT', 'ROLLBACK', 'SAVEPOINT fz',
+				'ROLLBACK TO SAVEPOINT fz', 'RELEASE SAVEPOINT fz', 'SELECT 1/0', 'END', 'ABORT'));
 		},
 		# a cancel in the middle of a wait or a remote query
 		6 => sub {
@@ -549,10 +556,11 @@ sub admin_statement
 # standard result of the statement (type input, cancel, transaction state).
 my %ok_local = map { $_ => 1 } qw(
   55000 42704 42710 08003 53300 08006 22023 0A000 54000 42501 55006 53400
-  42804 40P01
+  42804 40P01 39P01
   57014 25P02 25P01 25001 3B001 23514 42601 42P18 42846 42883 2BP01);
 my %ok_remote_cls = ();
 
+my %state_count; # SQLSTATE => errors seen, for the log
 my @failures;    # { what, round, session, stmt, detail }
 my %seen_fail;   # key => count
 
@@ -573,6 +581,7 @@ sub check_error
 	  $block =~ /(ERROR|FATAL|PANIC):\s+(?:([0-9A-Z]{5}):\s+)?(.*)/;
 	return unless defined $level;
 	my $remote = $block =~ /remote SQL command/;
+	$state_count{ ($state // 'none') . ($remote ? ' (remote)' : '') }++;
 	my $ok;
 	if ($level ne 'ERROR' || !defined $state)
 	{
@@ -693,8 +702,10 @@ sub check_log
 	my ($round) = @_;
 	my $log = slurp_file($local->logfile, $log_offset);
 	$log_offset += length($log);
-	foreach my $line (split /\n/, $log)
+	my @lines = split /\n/, $log;
+	foreach my $n (0 .. $#lines)
 	{
+		my $line = $lines[$n];
 		my $what;
 		$what = 'server log: crash or PANIC'
 		  if $line =~ /terminated by signal|server process .* was terminated|PANIC:|TRAP:|terminating any other active server processes|all server processes terminated|database system was interrupted/;
@@ -702,9 +713,13 @@ sub check_log
 		  if !$what && $line =~ /background worker "pgpool_ext worker".*exited/;
 		$what = 'server log: password'
 		  if $line =~ /\Q$secret\E|\Q$wrong_secret\E/;
+		next unless $what;
+		# what the process that went away said last
+		my ($pid) = $line =~ /\(PID (\d+)\)/;
+		my @said = defined $pid ? grep { /\[$pid\]/ } @lines[ 0 .. $n ] : ();
+		splice(@said, 0, @said - 4) if @said > 4;
 		fail_case(what => $what, round => $round, session => 'server',
-			stmt => '', detail => $line)
-		  if $what;
+			stmt => '', detail => join("\n", @said, $line));
 	}
 	return;
 }
@@ -772,7 +787,7 @@ foreach my $round (1 .. $rounds)
 		push @stmts, random_statements($d) while @stmts < $nstmts;
 		push @batches, \@stmts;
 	}
-	my $drop_tmp = rand() < 0.5;
+	my $drop_tmp = rand() < 0.5 ? "true" : "false";
 
 	foreach my $i (0 .. $#sess_def)
 	{
@@ -846,6 +861,9 @@ foreach my $p (sort keys %base)
 		"SELECT * FROM pgpool_ext.run('$p', 'SELECT 42', NULL, '10s') AS t(x int)");
 	is($out, '42', "pool $p still works after the fuzz") or diag $err;
 }
+
+note 'errors seen by SQLSTATE: '
+  . join(', ', map { "$_ x $state_count{$_}" } sort keys %state_count);
 
 # The report: every distinct failure, with the statement that caused it.
 foreach my $f (@failures)

@@ -389,7 +389,31 @@ sub random_statements
 			}
 			return ("INSERT INTO fz_seen SELECT $call)");
 		},
-		10 => sub { ("SELECT pgpool_ext.release($h)") },
+		6 => sub { ("SELECT pgpool_ext.release($h)") },
+		# well-formed remote work on a handle held, with the right columns
+		12 => sub {
+			my ($rsql, $cols, $p) = @{ pick(
+				[ 'SELECT 1', 't(a int)' ],
+				[ "SELECT 'a'::text, NULL", 't(a text, b text)' ],
+				[ 'SELECT generate_series(1, 3000)', 't(a int)' ],
+				[ 'SELECT $1::int + 1', 't(a int)', "ARRAY['41']" ],
+				[ 'SELECT $1, $2', 't(a text, b text)', "ARRAY[NULL, chr(128512)]" ],
+				[ "SELECT repeat('x', 100000)", 't(a text)' ],
+				[ 'SELECT chr(128512) || chr(233)', 't(a text)' ],
+				[ 'SELECT 1 AS a, 2 AS a', 't(a int, b int)' ],
+				[ 'SELECT count(*) FROM fz_t', 't(a bigint)' ],
+				[ 'SELECT 1', 't(a fz_dom)' ],
+				[ 'SELECT 2', 't(a fz_domh)' ],
+				[ 'SELECT -1', 't(a fz_pos)' ],
+				[ "SELECT '(1,x)'", 't(a fz_comp)' ]) };
+			my $par2 = defined $p ? ", $p" : '';
+			my $mine = 'FROM pgpool_ext.handles WHERE holder_pid = pg_backend_pid()';
+			return ("SELECT * FROM pgpool_ext.query((SELECT min(handle) $mine), "
+				  . lit($rsql) . "$par2) AS $cols")
+			  if rand() < 0.7;
+			return ('SELECT * FROM pgpool_ext.run(' . pool_expr($ns) . ', '
+				  . lit($rsql) . ($par2 eq '' ? '' : $par2) . ") AS $cols");
+		},
 		14 => sub {
 			my $form = rand();
 			return ("SELECT * FROM pgpool_ext.query($h, $sql$par) AS " . coldef())
@@ -565,6 +589,7 @@ my %ok_remote_cls = ();
 
 my %state_count; # SQLSTATE => errors seen, for the log
 my %kind_count;  # statement kind => { ok => N, error => N }
+my @died;        # sessions lost in this round
 my @failures;    # { what, round, session, stmt, detail }
 my %seen_fail;   # key => count
 
@@ -722,32 +747,50 @@ sub invariant_problems
 my $log_offset = 0;
 
 # New lines of the local server log that show a crash or a worker restart,
-# or a password.
+# or a password.  Returns the pids of the processes that crashed.
 sub check_log
 {
 	my ($round) = @_;
 	my $log = slurp_file($local->logfile, $log_offset);
 	$log_offset += length($log);
 	my @lines = split /\n/, $log;
+	my %crashed;
 	foreach my $n (0 .. $#lines)
 	{
 		my $line = $lines[$n];
-		my $what;
-		$what = 'server log: crash or PANIC'
-		  if $line =~ /terminated by signal|server process .* was terminated|PANIC:|TRAP:|terminating any other active server processes|all server processes terminated|database system was interrupted/;
-		$what = 'server log: pool worker exited'
-		  if !$what && $line =~ /background worker "pgpool_ext worker".*exited/;
-		$what = 'server log: password'
-		  if $line =~ /\Q$secret\E|\Q$wrong_secret\E/;
-		next unless $what;
-		# what the process that went away said last
+		my ($what, $stmt) = (undef, '');
 		my ($pid) = $line =~ /\(PID (\d+)\)/;
+		# what the process that went away said last
 		my @said = defined $pid ? grep { /\[$pid\]/ } @lines[ 0 .. $n ] : ();
 		splice(@said, 0, @said - 4) if @said > 4;
+		if ($line =~ /(?:process|worker) .*(was terminated by signal \d+)/)
+		{
+			$crashed{$pid} = 1;
+			($stmt) = ($lines[ $n + 1 ] // '') =~ /Failed process was running: (.*)/;
+			$stmt //= '';
+			$what = "crash: " . ($line =~ /background worker/ ? 'pool worker ' : 'backend ')
+			  . $1 . ($stmt ne '' ? ' in ' . stmt_kind($stmt) : '');
+		}
+		elsif ($line =~ /PANIC:|TRAP:/)
+		{
+			$what = 'PANIC or assertion failure: ' . ($line =~ /(?:PANIC|TRAP):\s+(.*)/)[0] =~ s/\d+/N/gr;
+		}
+		elsif ($line =~ /background worker "pgpool_ext worker".*exited with exit code/)
+		{
+			my ($last) = grep { /ERROR|FATAL/ } reverse @said;
+			$what = 'pool worker exited'
+			  . (defined $last ? ' after' . ($last =~ /(:\s+(?:ERROR|FATAL):.*)/)[0] : '');
+			$what =~ s/\d+/N/g;
+		}
+		if ($line =~ /\Q$secret\E|\Q$wrong_secret\E/)
+		{
+			$what = 'password in the server log';
+		}
+		next unless $what;
 		fail_case(what => $what, round => $round, session => 'server',
-			stmt => '', detail => join("\n", @said, $line));
+			stmt => $stmt, detail => join("\n", @said, $line));
 	}
-	return;
+	return \%crashed;
 }
 
 # Wait until the server accepts connections again; restart dead sessions.
@@ -809,7 +852,9 @@ foreach my $round (1 .. $rounds)
 	my @batches;
 	foreach my $d (@sess_def)
 	{
-		my @stmts;
+		# every batch starts with a handle held
+		my @stmts = ('INSERT INTO fz_seen SELECT pgpool_ext.acquire('
+			  . ($d->{nonsuper} && rand() < 0.5 ? "'fzp'" : "'fz'") . ", '2s')");
 		push @stmts, random_statements($d) while @stmts < $nstmts;
 		push @batches, \@stmts;
 	}
@@ -833,11 +878,15 @@ foreach my $round (1 .. $rounds)
 			# that ended.
 			my @done = ($d->{s}{stderr} =~ /^fzs:(\d+)/mg);
 			my $next = @done ? $done[-1] + 1 : 0;
-			fail_case(
+			my %f = (
 				what => ($e =~ /hangs/ ? 'statement hangs' : 'session died'),
 				round => $round, session => $d->{name},
 				stmt => $batches[$i][$next] // '(end)',
 				detail => substr($d->{s}{stderr}, -1500));
+			# a death is reported after the log is read: when the server
+			# crashed, only the process that crashed is the cause
+			if ($e =~ /hangs/) { fail_case(%f) }
+			else { push @died, { %f, pid => $d->{pid} } }
 			eval { $local->safe_psql('postgres',
 				"SELECT pg_terminate_backend($d->{pid})") };
 			eval { $d->{s}{run}->kill_kill };
@@ -880,7 +929,15 @@ foreach my $round (1 .. $rounds)
 	fail_case(what => "invariant: " . ($problems =~ s/\d+/N/gr), round => $round,
 		session => 'views', stmt => '', detail => $problems)
 	  if $problems ne '';
-	check_log($round);
+	my $crashed = check_log($round);
+	foreach my $f (@died)
+	{
+		# the session that crashed the server is named in check_log (with
+		# the statement); the others were collateral
+		next if %$crashed;
+		fail_case(%$f);
+	}
+	@died = ();
 	note "round $round done: " . scalar(@failures) . ' failures so far';
 }
 

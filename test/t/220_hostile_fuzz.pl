@@ -463,6 +463,10 @@ sub random_statements
 			('SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity '
 				  . "WHERE backend_type = 'pgpool_ext worker'");
 		},
+		($ns ? 0 : 1) => sub {
+			(pick('SET ROLE fz_user', 'SET SESSION AUTHORIZATION fz_user', 'RESET ROLE',
+				'RESET SESSION AUTHORIZATION'));
+		},
 		2 => sub {
 			("SET pgpool_ext.acquire_timeout = "
 				  . lit(pick('-1', '-1s', '1ms', '100ms', '2147483647', '1e100', 'abc', '')),
@@ -765,11 +769,12 @@ sub check_log
 		splice(@said, 0, @said - 4) if @said > 4;
 		if ($line =~ /(?:process|worker) .*(was terminated by signal \d+)/)
 		{
+			my $sig = $1;
 			$crashed{$pid} = 1;
 			($stmt) = ($lines[ $n + 1 ] // '') =~ /Failed process was running: (.*)/;
 			$stmt //= '';
 			$what = "crash: " . ($line =~ /background worker/ ? 'pool worker ' : 'backend ')
-			  . $1 . ($stmt ne '' ? ' in ' . stmt_kind($stmt) : '');
+			  . $sig . ($stmt ne '' ? ' in ' . stmt_kind($stmt) : '');
 		}
 		elsif ($line =~ /PANIC:|TRAP:/)
 		{
@@ -779,7 +784,7 @@ sub check_log
 		{
 			my ($last) = grep { /ERROR|FATAL/ } reverse @said;
 			$what = 'pool worker exited'
-			  . (defined $last ? ' after' . ($last =~ /(:\s+(?:ERROR|FATAL):.*)/)[0] : '');
+			  . (defined $last ? ' after ' . ($last =~ /((?:ERROR|FATAL):.*)/)[0] : '');
 			$what =~ s/\d+/N/g;
 		}
 		if ($line =~ /\Q$secret\E|\Q$wrong_secret\E/)
@@ -821,7 +826,7 @@ sub session_cleanup
 	my ($round, $d) = @_;
 	my $s = $d->{s};
 	my ($out, $err) = sq($s,
-		"ROLLBACK;\nRESET ALL;\n"
+		"ROLLBACK;\nRESET SESSION AUTHORIZATION;\nRESET ROLE;\nRESET ALL;\n"
 		  . "SELECT 'txn=' || count(*) FROM pgpool_ext.handles "
 		  . "WHERE holder_pid = pg_backend_pid() AND scope = 'transaction'");
 	fail_case(what => 'transaction-scoped handle survived the end of its transaction',
@@ -859,6 +864,10 @@ foreach my $round (1 .. $rounds)
 		push @batches, \@stmts;
 	}
 	my $drop_tmp = rand() < 0.5 ? "true" : "false";
+	# sometimes one session's backend is terminated in the middle of its
+	# batch (after statement $kill_at): what it held must be released
+	my $victim = rand() < 0.25 ? 1 + int(rand($#sess_def)) : undef;
+	my $kill_at = 2 + int(rand($nstmts - 4));
 
 	foreach my $i (0 .. $#sess_def)
 	{
@@ -867,10 +876,29 @@ foreach my $round (1 .. $rounds)
 		$text .= "$stmts->[$_];\n\\warn 'fzs:$_'\n" for 0 .. $#$stmts;
 		start_query($sess_def[$i]{s}, $text);
 	}
+	if (defined $victim)
+	{
+		my $d = $sess_def[$victim];
+		poll_until("session $d->{name} reaches statement $kill_at",
+			sub {
+				my $alive = eval { $d->{s}{run}->pump_nb; $d->{s}{run}->pumpable };
+				!$alive || $d->{s}{stderr} =~ /^fzs:$kill_at$/m;
+			},
+			30);
+		$local->safe_psql('postgres', "SELECT pg_terminate_backend($d->{pid})");
+		note "round $round: terminated session $d->{name} after statement $kill_at";
+	}
 	foreach my $i (0 .. $#sess_def)
 	{
 		my $d = $sess_def[$i];
 		my ($out, $err) = eval { finish_or_death($d->{s}, 60) };
+		if ($@ && defined $victim && $i == $victim && $@ =~ /died/)
+		{
+			# expected: psql ends when its backend is terminated
+			eval { $d->{s}{run}->kill_kill };
+			$d->{s}{run} = undef;
+			next;
+		}
 		if ($@)
 		{
 			my $e = $@;

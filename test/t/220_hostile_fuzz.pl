@@ -710,16 +710,31 @@ sub stmt_kind
 	return 'other';
 }
 
+# safe_psql on the local node, waiting for it to be back if it is
+# restarting after a crash.
+sub ctl
+{
+	my ($db, $sql) = @_;
+	for my $try (1 .. 5)
+	{
+		my $out = eval { $local->safe_psql($db, $sql) };
+		return $out unless $@;
+		die $@ if $try == 5 || $@ !~ /connection|recovery|shut ?down|starting up|terminat/i;
+		$local->poll_query_until('postgres', 'SELECT 1', '1');
+	}
+	return;
+}
+
 # Something the views or the remote say about the pools; '' when all is
 # well.
 sub invariant_problems
 {
 	my @p;
-	my $q = $local->safe_psql('postgres', q{
+	my $q = ctl('postgres', q{
 		SELECT (SELECT count(*) FROM pgpool_ext.handles) || ' ' ||
 			   (SELECT count(*) FROM pgpool_ext.waiters)});
 	push @p, "handles/waiters left: $q" if $q ne '0 0';
-	my $pools = $local->safe_psql('postgres', q{
+	my $pools = ctl('postgres', q{
 		SELECT p.pool_name, p.in_use, p.waiting, p.total, p.idle, p.connecting,
 			   p.max_size,
 			   (SELECT count(*) FROM pgpool_ext.connections c
@@ -808,7 +823,7 @@ sub revive
 	{
 		my $d = $sess_def[$i];
 		my $alive = $d->{s}{run} && $d->{s}{run}->pumpable
-		  && $local->safe_psql('postgres',
+		  && ctl('postgres',
 			"SELECT count(*) FROM pg_stat_activity WHERE pid = $d->{pid}") eq '1';
 		next if $alive;
 		note "round $round: session $d->{name} is gone, opening it again";
@@ -885,7 +900,7 @@ foreach my $round (1 .. $rounds)
 				!$alive || $d->{s}{stderr} =~ /^fzs:$kill_at$/m;
 			},
 			30);
-		$local->safe_psql('postgres', "SELECT pg_terminate_backend($d->{pid})");
+		ctl('postgres', "SELECT pg_terminate_backend($d->{pid})");
 		note "round $round: terminated session $d->{name} after statement $kill_at";
 	}
 	foreach my $i (0 .. $#sess_def)
@@ -915,7 +930,7 @@ foreach my $round (1 .. $rounds)
 			# crashed, only the process that crashed is the cause
 			if ($e =~ /hangs/) { fail_case(%f) }
 			else { push @died, { %f, pid => $d->{pid} } }
-			eval { $local->safe_psql('postgres',
+			eval { ctl('postgres',
 				"SELECT pg_terminate_backend($d->{pid})") };
 			eval { $d->{s}{run}->kill_kill };
 			$d->{s}{run} = undef;
@@ -934,18 +949,25 @@ foreach my $round (1 .. $rounds)
 	}
 
 	revive($round);
-	session_cleanup($round, $_) foreach @sess_def;
+	foreach my $i (0 .. $#sess_def)
+	{
+		next if eval { session_cleanup($round, $sess_def[$i]); 1 };
+		# the server crashed in the meantime (reported from the log)
+		note "round $round: cleanup of $sess_def[$i]{name} failed: $@";
+		revive($round);
+		session_cleanup($round, $sess_def[$i]);
+	}
 
 	# Prepared transactions made by the fuzz are rolled back.
 	foreach my $db (qw(postgres fzdb))
 	{
-		my $gids = $local->safe_psql($db,
+		my $gids = ctl($db,
 			'SELECT gid FROM pg_prepared_xacts WHERE database = current_database()');
-		$local->safe_psql($db, "ROLLBACK PREPARED '$_'") for split /\n/, $gids;
+		ctl($db, "ROLLBACK PREPARED '$_'") for split /\n/, $gids;
 	}
 	# The pools the sessions use come back to their sizes; temporary pools
 	# are dropped every other round.
-	$local->safe_psql('postgres', "
+	ctl('postgres', "
 		SELECT pgpool_ext.alter_pool('fz2', min_size => 0, max_size => 4, reset_query => 'DISCARD ALL',
 			conninfo => '$ci_fz2', idle_timeout => '10 min', connect_timeout => '10s');
 		SELECT pgpool_ext.drop_pool(pool_name, true) FROM pgpool_ext.pool_definition

@@ -295,7 +295,8 @@ sub remote_sql_expr
 				"SELECT 'nan'::float8, 1e300::float8 * 10", 'SELECT now()',
 				"SELECT '{\"a\": [1, 2]}'::jsonb, true", 'SELECT pg_sleep(0.01)',
 				'INSERT INTO fz_t VALUES (1)', 'DELETE FROM fz_t',
-				'SELECT count(*) FROM fz_t'));
+				'SELECT count(*) FROM fz_t', "SELECT repeat('x', 3000000)",
+				'SELECT ' . join(', ', 1 .. 1500)));
 		},
 		10 => sub {
 			lit(pick(
@@ -313,6 +314,17 @@ sub remote_sql_expr
 				'PREPARE fzp AS SELECT 1', 'EXECUTE fzp', 'DEALLOCATE ALL',
 				"SELECT set_config('application_name', 'fz', false)",
 				'DISCARD ALL', 'PREPARE TRANSACTION \'fzr\''));
+		},
+		# remote session settings that change how values come back
+		6 => sub {
+			lit(pick(
+				"SET client_encoding = 'LATIN1'", "SET client_encoding = 'SQL_ASCII'",
+				"SET client_encoding = 'EUC_JP'", "SET client_encoding = 'UTF8'",
+				"SET datestyle = 'German, DMY'", "SET intervalstyle = 'sql_standard'",
+				'SET extra_float_digits = -15', "SET bytea_output = 'escape'",
+				"SET TimeZone = 'Asia/Kathmandu'", 'SET standard_conforming_strings = off',
+				"SELECT now()::text, '1 day 2 hours'::interval, 1.5::float8, '\\x01'::bytea",
+				"SELECT 'é' || chr(128512)"));
 		},
 		10 => sub {
 			lit(pick(
@@ -465,7 +477,8 @@ sub random_statements
 		},
 		($ns ? 0 : 1) => sub {
 			(pick('SET ROLE fz_user', 'SET SESSION AUTHORIZATION fz_user', 'RESET ROLE',
-				'RESET SESSION AUTHORIZATION'));
+				'RESET SESSION AUTHORIZATION', "SET client_encoding = 'LATIN1'",
+				'RESET client_encoding'));
 		},
 		2 => sub {
 			("SET pgpool_ext.acquire_timeout = "
@@ -561,6 +574,12 @@ sub admin_statement
 			  . ')';
 		},
 		3 => sub { "SELECT pgpool_ext.drop_pool($name, " . pick('true', 'false', 'NULL') . ')' },
+		1 => sub { "SELECT pgpool_ext.drop_pool('fz2', true)" },
+		1 => sub {
+			"SELECT pgpool_ext.alter_pool('fz2', conninfo => "
+			  . lit(pick($ci_fz2, $ci_fz2 . ' application_name=x', 'host=127.0.0.1 port=1'))
+			  . ')';
+		},
 		2 => sub {
 			'SELECT pgpool_ext.' . pick('grant_usage', 'revoke_usage') . "($name, "
 			  . pick("'fz_user'", "'public'", "'PUBLIC'", "'nosuchrole'", "''", 'NULL',
@@ -965,13 +984,23 @@ foreach my $round (1 .. $rounds)
 			'SELECT gid FROM pg_prepared_xacts WHERE database = current_database()');
 		ctl($db, "ROLLBACK PREPARED '$_'") for split /\n/, $gids;
 	}
-	# The pools the sessions use come back to their sizes; temporary pools
-	# are dropped every other round.
+	# The pools the sessions use come back to their settings; temporary pools
+	# are dropped every other round (or when there are many).
 	ctl('postgres', "
-		SELECT pgpool_ext.alter_pool('fz2', min_size => 0, max_size => 4, reset_query => 'DISCARD ALL',
-			conninfo => '$ci_fz2', idle_timeout => '10 min', connect_timeout => '10s');
 		SELECT pgpool_ext.drop_pool(pool_name, true) FROM pgpool_ext.pool_definition
-		 WHERE pool_name NOT IN ('fz', 'fz2', 'fzp') AND $drop_tmp;");
+		 WHERE pool_name NOT IN ('fz', 'fz2', 'fzp')
+		   AND ($drop_tmp OR (SELECT count(*) FROM pgpool_ext.pool_definition) > 10)");
+	if (ctl('postgres', "SELECT count(*) FROM pgpool_ext.pool_definition WHERE pool_name = 'fz2'"))
+	{
+		ctl('postgres', "
+			SELECT pgpool_ext.alter_pool('fz2', min_size => 0, max_size => 4,
+				reset_query => 'DISCARD ALL', conninfo => '$ci_fz2', password_required => false,
+				idle_timeout => '10 min', connect_timeout => '10s', initial_size => 0)");
+	}
+	else
+	{
+		ctl('postgres', "SELECT pgpool_ext.create_pool('fz2', $base{fz2})");
+	}
 
 	my $problems = '';
 	poll_until("invariants after round $round",

@@ -55,6 +55,7 @@ srand($seed);
 
 my $secret = 'FzSecret4242';
 my $wrong_secret = 'FzWrong7777';
+my $token = 0;    # numbers the values sent to be checked
 
 # ---------------------------------------------------------------------
 # Nodes
@@ -126,6 +127,21 @@ my $objects = q{
 		RETURN true;
 	END $f$;
 	CREATE DOMAIN fz_domh AS int CHECK (fz_reenter_h(VALUE));
+	-- domains whose CHECK releases every handle of the session, or
+	-- acquires one, in the middle of a result
+	CREATE FUNCTION fz_release_all(text) RETURNS bool LANGUAGE plpgsql AS $f$
+	BEGIN
+		PERFORM pgpool_ext.release(handle) FROM pgpool_ext.handles
+		  WHERE holder_pid = pg_backend_pid();
+		RETURN true;
+	END $f$;
+	CREATE DOMAIN fz_domr AS text CHECK (fz_release_all(VALUE));
+	CREATE FUNCTION fz_acquire_one(text) RETURNS bool LANGUAGE plpgsql AS $f$
+	BEGIN
+		PERFORM pgpool_ext.acquire('fz', '50ms');
+		RETURN true;
+	END $f$;
+	CREATE DOMAIN fz_doma AS text CHECK (fz_acquire_one(VALUE));
 	CREATE DOMAIN fz_pos AS int CHECK (VALUE > 0);
 	CREATE TYPE fz_comp AS (a int, b text);
 };
@@ -402,6 +418,18 @@ sub random_statements
 			return ("INSERT INTO fz_seen SELECT $call)");
 		},
 		6 => sub { ("SELECT pgpool_ext.release($h)") },
+		# a result that must come back as sent: never another query's
+		10 => sub {
+			my $tok = 'tok' . ++$token;
+			my $type = wpick(10 => 'text', 1 => 'fz_domr', 1 => 'fz_doma');
+			my $mine = 'FROM pgpool_ext.handles WHERE holder_pid = pg_backend_pid()';
+			my $src = wpick(
+				7 => "pgpool_ext.query((SELECT min(handle) $mine), 'SELECT \$1', ARRAY['$tok'])",
+				3 => 'pgpool_ext.run(' . wpick(3 => "'fz'", 1 => "'fz2'", 1 => "'fzp'")
+				  . ", 'SELECT \$1', ARRAY['$tok'], '300ms')");
+			return ("SELECT CASE WHEN a = '$tok' THEN 'match' ELSE 'MISMATCH ' || "
+				  . "coalesce(a, 'NULL') || ' for $tok' END FROM $src AS t(a $type)");
+		},
 		# well-formed remote work on a handle held, with the right columns
 		12 => sub {
 			my ($rsql, $cols, $p) = @{ pick(
@@ -715,7 +743,8 @@ sub check_batch
 sub stmt_kind
 {
 	my ($t) = @_;
-	return 'reentrant domain' if $t =~ /AS t\(a fz_domh?\)/;
+	return 'reentrant domain' if $t =~ /AS t\(a fz_dom[harh]?\)/;
+	return 'checked result' if $t =~ /MISMATCH/;
 	return 'cancel worker' if $t =~ /backend_type = 'pgpool_ext worker'/;
 	return 'cancel others' if $t =~ /pg_cancel_backend/;
 	return 'DO block' if $t =~ /^DO /;
@@ -961,6 +990,9 @@ foreach my $round (1 .. $rounds)
 		{
 			$kind_count{ stmt_kind($batches[$i][$n]) }{ $failed->{$n} ? 'error' : 'ok' }++;
 		}
+		fail_case(what => 'wrong result: another value than the one sent', round => $round,
+			session => $d->{name}, stmt => '', detail => $1)
+		  if $out =~ /^(MISMATCH.*)$/m;
 		my $all = "$out\n$err";
 		fail_case(what => 'password in a session output', round => $round,
 			session => $d->{name}, stmt => '', detail => $all)

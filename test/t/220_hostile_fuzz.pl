@@ -509,6 +509,12 @@ sub random_statements
 				'RESET client_encoding'));
 		},
 		2 => sub {
+			(pick("SET search_path = ''", 'SET search_path = pg_temp', 'SET search_path = nosuch',
+				'SET search_path = public, pg_catalog', 'RESET search_path',
+				"SET pgpool_ext.max_pools = 1", "SET pgpool_ext.database = 'fzdb'",
+				"SET pgpool_ext.nosuch = 'x'"));
+		},
+		2 => sub {
 			("SET pgpool_ext.acquire_timeout = "
 				  . lit(pick('-1', '-1s', '1ms', '100ms', '2147483647', '1e100', 'abc', '')),
 				'RESET pgpool_ext.acquire_timeout');
@@ -567,7 +573,8 @@ sub admin_statement
 			lit(pick('host=', 'bad = = x', '', 'host=/nonexistent', 'service=nosuch',
 				"$ci_tmp sslmode=bogus", "$ci_tmp connect_timeout=-5",
 				"$ci_tmp options='-c statement_timeout=1'", "dbname='unterminated",
-				'postgresql://[::1', "$ci_tmp port=99999"));
+				'postgresql://[::1', "$ci_tmp port=99999", 'host=fz.invalid',
+				"$ci_tmp target_session_attrs=read-only"));
 		},
 		1 => 'NULL',
 		1 => "repeat('host=x ', 20000)");
@@ -635,7 +642,7 @@ sub admin_statement
 my %ok_local = map { $_ => 1 } qw(
   55000 42704 42710 08003 53300 08006 22023 0A000 54000 42501 55006 53400
   42804 40P01 39P01
-  57014 25P02 25P01 25001 3B001 23514 42601 42P18 42846 42883 2BP01);
+  57014 25P02 25P01 25001 3B001 23514 42601 42P18 42846 42883 2BP01 55P02);
 my %ok_remote_cls = ();
 
 my %state_count; # SQLSTATE => errors seen, for the log

@@ -45,7 +45,6 @@ use PgpoolTAP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
 
 my $seed = $ENV{FUZZ_SEED} // (int(rand(2**31)) ^ $$);
 my $rounds = $ENV{FUZZ_ROUNDS} // 8;
@@ -695,23 +694,6 @@ sub check_error
 	return;
 }
 
-# Like finish_query, but gives up at once when psql is gone (the server
-# crashed) and dies with "hangs" after $secs seconds.
-sub finish_or_death
-{
-	my ($s, $secs) = @_;
-	my $banner = $s->{pgpool_banner};
-	my $deadline = time() + $secs;
-	while (!($s->{stdout} =~ /$banner\r?\n/ && $s->{stderr} =~ /$banner\r?\n/))
-	{
-		die "hangs\n" if time() > $deadline;
-		my $alive = eval { $s->{run}->pump_nb; $s->{run}->pumpable };
-		die "died\n" unless $alive;
-		usleep(20_000);
-	}
-	return finish_query($s, 1);
-}
-
 # Split a batch's stderr by statement marker and check every error in it.
 sub check_batch
 {
@@ -961,8 +943,8 @@ foreach my $round (1 .. $rounds)
 	foreach my $i (0 .. $#sess_def)
 	{
 		my $d = $sess_def[$i];
-		my ($out, $err) = eval { finish_or_death($d->{s}, 60) };
-		if ($@ && defined $victim && $i == $victim && $@ =~ /died/)
+		my ($out, $err) = eval { finish_query_or_lost($d->{s}, 60) };
+		if ($@ && defined $victim && $i == $victim && $@ =~ /session lost/)
 		{
 			# expected: psql ends when its backend is terminated
 			eval { $d->{s}{run}->kill_kill };
@@ -977,13 +959,13 @@ foreach my $round (1 .. $rounds)
 			my @done = ($d->{s}{stderr} =~ /^fzs:(\d+)/mg);
 			my $next = @done ? $done[-1] + 1 : 0;
 			my %f = (
-				what => ($e =~ /hangs/ ? 'statement hangs' : 'session died'),
+				what => ($e =~ /statement hangs/ ? 'statement hangs' : 'session died'),
 				round => $round, session => $d->{name},
 				stmt => $batches[$i][$next] // '(end)',
 				detail => substr($d->{s}{stderr}, -1500));
 			# a death is reported after the log is read: when the server
 			# crashed, only the process that crashed is the cause
-			if ($e =~ /hangs/) { fail_case(%f) }
+			if ($e =~ /statement hangs/) { fail_case(%f) }
 			else { push @died, { %f, pid => $d->{pid} } }
 			eval { ctl('postgres',
 				"SELECT pg_terminate_backend($d->{pid})") };

@@ -241,6 +241,25 @@ sub session_as
 	return $s;
 }
 
-push @EXPORT, qw(session_as);
+# Like finish_query, but dies at once with "session lost" when psql has
+# exited (its backend crashed or was terminated), and with "statement
+# hangs" after $secs seconds (default: the TAP timeout).
+sub finish_query_or_lost
+{
+	my ($s, $secs) = @_;
+	my $banner = $s->{pgpool_banner};
+	my $deadline =
+	  time() + ($secs // $PostgreSQL::Test::Utils::timeout_default);
+	while (!($s->{stdout} =~ /$banner\r?\n/ && $s->{stderr} =~ /$banner\r?\n/))
+	{
+		die "statement hangs\n" if time() > $deadline;
+		my $alive = eval { $s->{run}->pump_nb; $s->{run}->pumpable };
+		die "session lost\n" unless $alive;
+		usleep(20_000);
+	}
+	return finish_query($s, 1);
+}
+
+push @EXPORT, qw(session_as finish_query_or_lost);
 
 1;

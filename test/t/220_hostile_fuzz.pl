@@ -15,15 +15,21 @@
 # handles, savepoints, aborts, PREPARE TRANSACTION, PL/pgSQL exception
 # blocks; cancels (statement_timeout, pg_cancel_backend from another
 # session, of the pool worker) in the middle of waits and remote queries;
-# a domain whose CHECK runs pgpool_ext calls in query()'s column list.
+# domains whose CHECK makes requests, releases or acquires in query()'s
+# column list; remote session settings (encodings, DateStyle...); local
+# role, search_path and client_encoding changes; pools created, altered,
+# re-pointed and dropped (with force) while in use.  In some rounds one
+# session's backend is terminated in the middle of its batch.
 #
-# After each round every session ends its transaction (its transaction
-# handles must be gone), releases what it still holds (it must then hold
-# nothing), and the invariants are checked: handles and waiters views
-# empty; per pool in_use 0, waiting 0, total = idle + connecting = rows of
-# the connections view, total <= max_size; per pool, remote backends in its
-# database <= max_size and eventually equal to its connections; the server
-# log has no crash, PANIC or worker restart, and no password anywhere.
+# Checked as the statements run: a value sent as a parameter comes back as
+# sent (never another query's), no password in any output.  After each
+# round every session ends its transaction (its transaction handles must
+# be gone), releases what it still holds (it must then hold nothing), and
+# the invariants are checked: handles and waiters views empty; per pool
+# in_use 0, waiting 0, total = idle + connecting = rows of the connections
+# view, total <= max_size; per pool, remote backends in its database <=
+# max_size and eventually equal to its connections; the server log has no
+# crash, PANIC or worker exit, and no password.
 #
 # Every error must carry an expected SQLSTATE: the README's error table,
 # the standard ones a statement can cause by itself (22xxx type input, 57014
@@ -33,9 +39,11 @@
 # without SQLSTATE, a lost session) is collected with the statement that
 # caused it, and the test fails listing them all.
 #
-# Environment: FUZZ_SEED (default: random, printed) replays a run;
-# FUZZ_ROUNDS (default 8) and FUZZ_STMTS (statements per session and round,
-# default 18) make it longer.  Sized to run in under two minutes.
+# Environment: FUZZ_SEED (default: random, printed) replays the same
+# statements; FUZZ_ROUNDS (default 8) and FUZZ_STMTS (statements per
+# session and round, default 18) make it longer.  Through test/check.sh
+# they are make arguments (test/t/README.hostile).  The default size runs
+# in about a minute on a busy 2-core machine.
 use strict;
 use warnings;
 
@@ -90,7 +98,8 @@ my $ci_fzp = conninfo_of($remote, user => 'app', password => $secret)
   =~ s/dbname=postgres/dbname=fz3/r;
 my $ci_tmp = conninfo_of($remote);
 
-# The pools the sessions use; only their sizes are ever changed.
+# The pools the sessions use.  Only fz2 is changed (or dropped) by the
+# fuzz; it is put back after each round.
 my %base = (
 	fz => "'$ci_fz', min_size => 1, max_size => 6, password_required => false",
 	fz2 => "'$ci_fz2', min_size => 0, max_size => 4, password_required => false",

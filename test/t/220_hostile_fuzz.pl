@@ -986,7 +986,12 @@ foreach my $round (1 .. $rounds)
 		my $failed = check_batch($round, $d, $batches[$i], $err);
 		foreach my $n (0 .. $#{ $batches[$i] })
 		{
-			$kind_count{ stmt_kind($batches[$i][$n]) }{ $failed->{$n} ? 'error' : 'ok' }++;
+			my $stmt = $batches[$i][$n];
+			$kind_count{ stmt_kind($stmt) }{ $failed->{$n} ? 'error' : 'ok' }++;
+			# a handle held by another session is never usable
+			fail_case(what => "another session's handle was usable", round => $round,
+				session => $d->{name}, stmt => $stmt, detail => '')
+			  if !$failed->{$n} && $stmt =~ /holder_pid <> pg_backend_pid\(\)/;
 		}
 		fail_case(what => 'wrong result: another value than the one sent', round => $round,
 			session => $d->{name}, stmt => '', detail => $1)

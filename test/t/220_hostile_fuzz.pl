@@ -635,7 +635,10 @@ sub admin_statement
 			  . ", '100ms', partition => " . partition_expr() . ')';
 		},
 		1 => sub {
-			pick('SELECT * FROM pgpool_ext.pool_definition',
+			# (a superuser may read the passwords there: only columns
+			# without them)
+			pick($ns ? 'SELECT * FROM pgpool_ext.pool_definition'
+				  : 'SELECT pool_name, max_size, owner FROM pgpool_ext.pool_definition',
 				"UPDATE pgpool_ext.pool_definition SET max_size = 1000 WHERE pool_name = 'fz2'",
 				'SELECT pgpool_ext.config_trigger()');
 		});

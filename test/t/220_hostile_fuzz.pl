@@ -553,6 +553,18 @@ sub random_statements
 				'SELECT pool_name, conninfo, last_connect_error FROM pgpool_ext.pools',
 				'SELECT count(*) FROM pgpool_ext.pool_definition'));
 		},
+		# a transaction holding a transaction-scoped handle, ended in
+		# every way (or left open: the round's cleanup rolls it back)
+		3 => sub {
+			my $p = wpick(4 => "'fz'", 1 => "'fz2'", ($ns ? 2 : 0) => "'fzp'");
+			return ('BEGIN',
+				"INSERT INTO fz_seen SELECT pgpool_ext.acquire($p, '300ms', scope => 'transaction')",
+				"SELECT count(*) FROM pgpool_ext.query_json((SELECT max(handle) FROM pgpool_ext.handles "
+				  . "WHERE holder_pid = pg_backend_pid() AND scope = 'transaction'), 'SELECT 1')",
+				wpick(3 => 'COMMIT', 3 => 'ROLLBACK', 2 => sub { ('SELECT 1/0', 'ROLLBACK') },
+					1 => sub { ('SAVEPOINT t', 'SELECT 1/0', 'ROLLBACK TO SAVEPOINT t', 'COMMIT') },
+					1 => sub { () }));
+		},
 		1 => sub {
 			my $gid = 'fz' . int(rand(1000));
 			('BEGIN', "INSERT INTO fz_seen SELECT pgpool_ext.acquire('fz', scope => 'transaction')",

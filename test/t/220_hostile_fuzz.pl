@@ -557,13 +557,19 @@ sub random_statements
 		# every way (or left open: the round's cleanup rolls it back)
 		3 => sub {
 			my $p = wpick(4 => "'fz'", 1 => "'fz2'", ($ns ? 2 : 0) => "'fzp'");
+			my @end = wpick(3 => 'COMMIT', 3 => 'ROLLBACK', 2 => sub { ('SELECT 1/0', 'ROLLBACK') },
+				1 => sub { ('SAVEPOINT t', 'SELECT 1/0', 'ROLLBACK TO SAVEPOINT t', 'COMMIT') },
+				1 => sub { () });
+			# read before anything else commits: a transaction-scoped handle
+			# whose transaction ended is a leak
+			push @end, "SELECT 'txnleft=' || count(*) FROM pgpool_ext.handles "
+			  . "WHERE holder_pid = pg_backend_pid() AND scope = 'transaction'"
+			  if @end;
 			return ('BEGIN',
 				"INSERT INTO fz_seen SELECT pgpool_ext.acquire($p, '300ms', scope => 'transaction')",
 				"SELECT count(*) FROM pgpool_ext.query_json((SELECT max(handle) FROM pgpool_ext.handles "
 				  . "WHERE holder_pid = pg_backend_pid() AND scope = 'transaction'), 'SELECT 1')",
-				wpick(3 => 'COMMIT', 3 => 'ROLLBACK', 2 => sub { ('SELECT 1/0', 'ROLLBACK') },
-					1 => sub { ('SAVEPOINT t', 'SELECT 1/0', 'ROLLBACK TO SAVEPOINT t', 'COMMIT') },
-					1 => sub { () }));
+				@end);
 		},
 		1 => sub {
 			my $gid = 'fz' . int(rand(1000));
@@ -902,9 +908,10 @@ sub session_cleanup
 	my ($round, $d) = @_;
 	my $s = $d->{s};
 	my ($out, $err) = sq($s,
-		"ROLLBACK;\nRESET SESSION AUTHORIZATION;\nRESET ROLE;\nRESET ALL;\n"
+		"ROLLBACK;\n"
 		  . "SELECT 'txn=' || count(*) FROM pgpool_ext.handles "
-		  . "WHERE holder_pid = pg_backend_pid() AND scope = 'transaction'");
+		  . "WHERE holder_pid = pg_backend_pid() AND scope = 'transaction';\n"
+		  . "RESET SESSION AUTHORIZATION;\nRESET ROLE;\nRESET ALL;\n");
 	fail_case(what => 'transaction-scoped handle survived the end of its transaction',
 		round => $round, session => $d->{name}, stmt => 'ROLLBACK', detail => $out)
 	  if $out !~ /^txn=0$/m;
@@ -1008,6 +1015,9 @@ foreach my $round (1 .. $rounds)
 				session => $d->{name}, stmt => $stmt, detail => '')
 			  if !$failed->{$n} && $stmt =~ /holder_pid <> pg_backend_pid\(\)/;
 		}
+		fail_case(what => 'transaction-scoped handle survived the end of its transaction',
+			round => $round, session => $d->{name}, stmt => '', detail => $1)
+		  if $out =~ /^(txnleft=[1-9]\d*)$/m;
 		fail_case(what => 'wrong result: another value than the one sent', round => $round,
 			session => $d->{name}, stmt => '', detail => $1)
 		  if $out =~ /^(MISMATCH.*)$/m;

@@ -728,7 +728,7 @@ sub check_error
 sub check_batch
 {
 	my ($round, $d, $stmts, $err) = @_;
-	my @seg = split /^fzs:(\d+)\r?\n/m, $err;
+	my @seg = split /^fzs:(\d+)(?:\r?\n|\z)/m, $err;
 	# @seg: text, idx, text, idx, ..., trailing text
 	my %failed;
 	my $i = 0;
@@ -956,7 +956,7 @@ foreach my $round (1 .. $rounds)
 	{
 		my $stmts = $batches[$i];
 		my $text = '';
-		$text .= "$stmts->[$_];\n\\warn 'fzs:$_'\n" for 0 .. $#$stmts;
+		$text .= "$stmts->[$_];\n\\warn 'fzs:$_'\n\\echo 'fzs:$_'\n" for 0 .. $#$stmts;
 		start_query($sess_def[$i]{s}, $text);
 	}
 	if (defined $victim)
@@ -1006,13 +1006,20 @@ foreach my $round (1 .. $rounds)
 			next;
 		}
 		my $failed = check_batch($round, $d, $batches[$i], $err);
+		# each statement's output
+		my %output;
+		{
+			my @seg = split /^fzs:(\d+)(?:\r?\n|\z)/m, $out;
+			for (my $k = 0; $k + 1 < @seg; $k += 2) { $output{ $seg[ $k + 1 ] } = $seg[$k] }
+		}
 		foreach my $n (0 .. $#{ $batches[$i] })
 		{
 			my $stmt = $batches[$i][$n];
 			$kind_count{ stmt_kind($stmt) }{ $failed->{$n} ? 'error' : 'ok' }++;
 			# a handle held by another session is never usable
 			fail_case(what => "another session's handle was usable", round => $round,
-				session => $d->{name}, stmt => $stmt, detail => '')
+				session => $d->{name}, stmt => $stmt,
+				detail => "statement $n of the batch; its output: <" . ($output{$n} // '') . '>')
 			  if !$failed->{$n} && $stmt =~ /holder_pid <> pg_backend_pid\(\)/;
 		}
 		fail_case(what => 'transaction-scoped handle survived the end of its transaction',

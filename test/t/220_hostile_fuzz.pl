@@ -724,6 +724,12 @@ sub check_error
 	return;
 }
 
+# What psql prints when it lost its server connection.
+my $psql_lost = join('|',
+	'server closed the connection', 'error: connection to server',
+	'no connection to the server');
+$psql_lost = qr/^psql:<stdin>:\d+: (?:$psql_lost)/m;
+
 # Split a batch's stderr by statement marker and check every error in it.
 sub check_batch
 {
@@ -751,7 +757,7 @@ sub check_batch
 				what => 'lost connection to the server',
 				round => $round, session => $d->{name}, stmt => $stmt,
 				detail => $block)
-			  if $block =~ /^psql:<stdin>:\d+: (server closed the connection|error: connection to server was lost|no connection to the server)/m;
+			  if $block =~ $psql_lost;
 		}
 		$i += 2;
 	}
@@ -762,7 +768,7 @@ sub check_batch
 sub stmt_kind
 {
 	my ($t) = @_;
-	return 'reentrant domain' if $t =~ /AS t\(a fz_dom[harh]?\)/;
+	return 'reentrant domain' if $t =~ /AS t\(a fz_dom[ahr]?\)/;
 	return 'checked result' if $t =~ /MISMATCH/;
 	return 'cancel worker' if $t =~ /backend_type = 'pgpool_ext worker'/;
 	return 'cancel others' if $t =~ /pg_cancel_backend/;
@@ -772,7 +778,8 @@ sub stmt_kind
 	{
 		return $f if $t =~ /pgpool_ext\.$f\(/;
 	}
-	return 'transaction control' if $t =~ /^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|END|ABORT|PREPARE)/;
+	return 'transaction control'
+	  if $t =~ /^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|END|ABORT|PREPARE)/;
 	return 'SET' if $t =~ /^(SET|RESET)/;
 	return 'other';
 }

@@ -87,10 +87,7 @@ sub conninfo_of
 sub session
 {
 	my ($node, $db) = @_;
-	my $s = $node->background_psql($db // 'postgres', on_error_stop => 0);
-	$s->{pgpool_cnt} = 0;
-	sq($s, '\set VERBOSITY verbose');
-	return $s;
+	return session_as($node, $db);
 }
 
 # Send a statement without waiting for its end.
@@ -281,5 +278,39 @@ sub finish_query_within
 	my ($out, $err) = finish_query($s);
 	return (1, $out, $err);
 }
+
+# A session like session(), in database $db, connected as role $user
+# (default: the OS user, a superuser).
+sub session_as
+{
+	my ($node, $db, $user) = @_;
+	my $s = $node->background_psql($db // 'postgres',
+		on_error_stop => 0,
+		defined $user ? (extra_params => [ '-U', $user ]) : ());
+	$s->{pgpool_cnt} = 0;
+	sq($s, '\set VERBOSITY verbose');
+	return $s;
+}
+
+# Like finish_query, but dies at once with "session lost" when psql has
+# exited (its backend crashed or was terminated), and with "statement
+# hangs" after $secs seconds (default: the TAP timeout).
+sub finish_query_or_lost
+{
+	my ($s, $secs) = @_;
+	my $banner = $s->{pgpool_banner};
+	my $deadline =
+	  time() + ($secs // $PostgreSQL::Test::Utils::timeout_default);
+	while (!($s->{stdout} =~ /$banner\r?\n/ && $s->{stderr} =~ /$banner\r?\n/))
+	{
+		die "statement hangs\n" if time() > $deadline;
+		my $alive = eval { $s->{run}->pump_nb; $s->{run}->pumpable };
+		die "session lost\n" unless $alive;
+		usleep(20_000);
+	}
+	return finish_query($s, 1);
+}
+
+push @EXPORT, qw(session_as finish_query_or_lost);
 
 1;

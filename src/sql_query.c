@@ -73,6 +73,9 @@ static void sink_describe(QuerySink *sink, MsgReader *r);
 static void sink_row(QuerySink *sink, MsgReader *r);
 static void sink_status(QuerySink *sink, MsgReader *r);
 static void sink_json_row(QuerySink *sink);
+/* Most parameters one remote query may have (the protocol's limit). */
+#define PGPOOL_MAX_PARAMS	65535
+
 static void params_from_array(ArrayType *arr, int *n, const char ***values);
 static void sink_init(FunctionCallInfo fcinfo, QuerySink *sink, SinkKind kind);
 
@@ -93,6 +96,13 @@ params_from_array(ArrayType *arr, int *n, const char ***values)
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
 				 errmsg("query parameters must be a one-dimensional array")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	/* the protocol's Bind message counts parameters in an int16 */
+	if (*n > PGPOOL_MAX_PARAMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many query parameters"),
+				 errdetail("%d parameters were given; a remote query takes at most %d.",
+						   *n, PGPOOL_MAX_PARAMS)));
 	*values = palloc(sizeof(char *) * (*n + 1));
 	/* remote connections talk UTF8 */
 	for (i = 0; i < *n; i++)

@@ -48,8 +48,9 @@ PoolDefineGucs(void)
 							NULL, &pgpool_max_pools, 16, 1, 1024,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pgpool_ext.max_partitions",
-							"Maximum number of partitions (sub-pools) over all pools.",
-							NULL, &pgpool_max_partitions, 64, 1, 65536,
+							"Maximum number of partition keys other than the default over all pools.",
+							"Each pool's default partition is reserved on top of these.",
+							&pgpool_max_partitions, 64, 1, 65536,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pgpool_ext.max_connections",
 							"Maximum number of physical remote connections over all pools.",

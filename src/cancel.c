@@ -13,12 +13,13 @@
  *
  * Here the worker opens the socket non-blocking and registers it in its
  * WaitEventSet (CancelAddToWaitSet); when the connect completes
- * (CancelSocketReady) the packet is sent and the socket closed at once.
- * Waiting for the server's close, as PQcancel does, is not needed: the
- * connection being cancelled is drained by conn.c, whose own deadline
- * (the pool's connect_timeout, in the janitor) bounds what follows.  A
- * connect that has not completed within the pool's connect_timeout is
- * given up (CancelExpire, run by the janitor).
+ * (CancelSocketReady) the packet is sent, and the socket stays registered
+ * until the server closes it, as PQcancel waits for: the server closes it
+ * only once it has signalled the remote backend.  Until then the request
+ * is pending for its slot (CancelPending), and conn.c does not hand the
+ * connection to its next request: a cancel arriving late would cancel
+ * that one instead.  The pool's connect_timeout bounds the whole exchange
+ * (CancelExpire, run by the janitor).
  *
  * The pid and key come from PQgetCancel() through cancel_key.c, which
  * knows the layout of PGcancel (libpq 10 to 17).  When that cannot be used
@@ -57,12 +58,14 @@
 
 #define CANCEL_PACKET_LEN	16
 
-/* One cancel request whose connect is in progress. */
+/* One cancel request in progress. */
 typedef struct CancelRequest
 {
 	bool		in_use;
+	bool		sent;			/* packet sent: waiting for the server's close */
 	pgsocket	sock;
 	int			pool;			/* for messages */
+	int			slot;			/* the connection cancelled, or -1 */
 	TimestampTz deadline;		/* give up after this */
 	char		packet[CANCEL_PACKET_LEN];
 } CancelRequest;
@@ -72,7 +75,7 @@ static int	max_cancels = 0;
 static int	nactive = 0;
 static bool sockets_changed = false;
 
-static void cancel_send(CancelRequest *c);
+static bool cancel_send(CancelRequest *c);
 static void cancel_release(CancelRequest *c);
 static void cancel_log(int pool, const char *detail);
 
@@ -88,12 +91,13 @@ cancel_log(int pool, const char *detail)
 
 /*
  * CancelStart
- *		Start cancelling the query running on conn (a connection of pool).
- *		Never blocks.  False, after a LOG line, if no request could be
- *		started; true if it was sent or is on its way.
+ *		Start cancelling the query running on conn (a connection of pool,
+ *		in slot slot; -1 if it is being closed).  Never blocks.  False,
+ *		after a LOG line, if no request could be started; true if it is on
+ *		its way (CancelPending(slot) until the server is done with it).
  */
 bool
-CancelStart(PGconn *conn, int pool)
+CancelStart(PGconn *conn, int pool, int slot)
 {
 	PGcancel   *pc = PQgetCancel(conn);
 	struct sockaddr_storage addr;
@@ -140,6 +144,8 @@ CancelStart(PGconn *conn, int pool)
 	word = pg_hton32((uint32) key);
 	memcpy(c->packet + 12, &word, 4);
 	c->pool = pool;
+	c->slot = slot;
+	c->sent = false;
 
 	c->sock = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->sock == PGINVALID_SOCKET)
@@ -151,13 +157,9 @@ CancelStart(PGconn *conn, int pool)
 		return false;
 	}
 	if (connect(c->sock, (struct sockaddr *) &addr, addrlen) == 0)
-	{
-		cancel_send(c);
-		closesocket(c->sock);
-		return true;
-	}
+		c->sent = cancel_send(c);
 	/* EINTR (a signal, say resolve.c's): the connect goes on all the same */
-	if (errno != EINPROGRESS && errno != EINTR)
+	else if (errno != EINPROGRESS && errno != EINTR)
 	{
 		int			save_errno = errno;
 
@@ -174,8 +176,11 @@ CancelStart(PGconn *conn, int pool)
 	return true;
 }
 
-/* The cancel socket is connected: send the packet (it fits, never waits). */
-static void
+/*
+ * The cancel socket is connected: send the packet (it fits, never waits).
+ * True if it went out whole.
+ */
+static bool
 cancel_send(CancelRequest *c)
 {
 	ssize_t		n = send(c->sock, c->packet, CANCEL_PACKET_LEN,
@@ -183,13 +188,16 @@ cancel_send(CancelRequest *c)
 	int			save_errno = errno;
 
 	if (n == CANCEL_PACKET_LEN)
+	{
 		ereport(DEBUG1,
 				(errmsg_internal("pgpool_ext: cancel request sent for pool \"%s\"",
 								 PoolShared->pools[c->pool].name)));
-	else
-		cancel_log(c->pool,
-				   n < 0 ? psprintf("could not send: %s", strerror(save_errno)) :
-				   "The packet was sent in part only.");
+		return true;
+	}
+	cancel_log(c->pool,
+			   n < 0 ? psprintf("could not send: %s", strerror(save_errno)) :
+			   "The packet was sent in part only.");
+	return false;
 }
 
 /* Done with an asynchronous request: close its socket, free its entry. */
@@ -203,7 +211,7 @@ cancel_release(CancelRequest *c)
 	sockets_changed = true;
 }
 
-/* Cancel requests whose connect is in progress. */
+/* Cancel requests in progress (each has a socket to wait on). */
 int
 CancelCount(void)
 {
@@ -225,9 +233,26 @@ CancelSocketsChanged(void)
 }
 
 /*
+ * CancelPending
+ *		Is a cancel request for slot still on its way (its connect in
+ *		progress, or the server not done with it yet)?
+ */
+bool
+CancelPending(int slot)
+{
+	int			i;
+
+	for (i = 0; slot >= 0 && nactive > 0 && i < max_cancels; i++)
+		if (cancels[i].in_use && cancels[i].slot == slot)
+			return true;
+	return false;
+}
+
+/*
  * CancelAddToWaitSet
- *		Register every cancel socket whose connect is in progress, waiting
- *		for it to be writable; user_data is base + 1 + the request's index
+ *		Register every cancel socket in progress, waiting for its connect
+ *		to complete (writable) or, once the packet is sent, for the server
+ *		to close it (readable); user_data is base + 1 + the request's index
  *		(pass that index to CancelSocketReady).
  */
 void
@@ -237,14 +262,16 @@ CancelAddToWaitSet(WaitEventSet *set, int base)
 
 	for (i = 0; i < max_cancels; i++)
 		if (cancels[i].in_use)
-			AddWaitEventToSet(set, WL_SOCKET_WRITEABLE, cancels[i].sock, NULL,
+			AddWaitEventToSet(set, cancels[i].sent ? WL_SOCKET_READABLE :
+							  WL_SOCKET_WRITEABLE, cancels[i].sock, NULL,
 							  (void *) (intptr_t) (base + 1 + i));
 }
 
 /*
  * CancelSocketReady
- *		The connect of request index ended (writable, or failed): send the
- *		packet if it succeeded, then close.
+ *		Request index's socket is ready.  Its connect ended (writable, or
+ *		failed): send the packet if it succeeded, and wait for the server's
+ *		close.  Or the server closed it (readable): the request is done.
  */
 void
 CancelSocketReady(int index)
@@ -256,20 +283,36 @@ CancelSocketReady(int index)
 	if (index < 0 || index >= max_cancels || !cancels[index].in_use)
 		return;
 	c = &cancels[index];
+	if (c->sent)
+	{
+		char		buf[64];
+		ssize_t		n = recv(c->sock, buf, sizeof(buf), MSG_DONTWAIT);
+
+		/* EOF or an error: the server is done; data: not expected, read on */
+		if (n > 0 ||
+			(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+			return;
+		cancel_release(c);
+		return;
+	}
 	if (getsockopt(c->sock, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err == EINPROGRESS)
 		return;
+	if (err == 0 && cancel_send(c))
+	{
+		c->sent = true;
+		sockets_changed = true; /* wait for readable now */
+		return;
+	}
 	if (err != 0)
 		cancel_log(c->pool, psprintf("could not connect: %s", strerror(err)));
-	else
-		cancel_send(c);
 	cancel_release(c);
 }
 
 /*
  * CancelExpire
- *		Give up on requests whose connect did not complete in time.
+ *		Give up on requests the server did not complete in time.
  */
 void
 CancelExpire(TimestampTz now)
@@ -282,7 +325,8 @@ CancelExpire(TimestampTz now)
 
 		if (c->in_use && now >= c->deadline)
 		{
-			cancel_log(c->pool,
+			cancel_log(c->pool, c->sent ?
+					   "The remote server did not complete the cancel request in time." :
 					   "The remote server did not accept the connection in time.");
 			cancel_release(c);
 		}

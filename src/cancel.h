@@ -14,7 +14,8 @@
 #include "datatype/timestamp.h"
 #include "storage/latch.h"
 
-extern bool CancelStart(PGconn *conn, int pool);
+extern bool CancelStart(PGconn *conn, int pool, int slot);
+extern bool CancelPending(int slot);
 extern int	CancelCount(void);
 extern bool CancelSocketsChanged(void);
 extern void CancelAddToWaitSet(WaitEventSet *set, int base);

@@ -177,7 +177,7 @@ conn_close_libpq(WorkerConn *wc)
 		return;
 	if (!wc->cancel_sent && PQstatus(wc->conn) == CONNECTION_OK &&
 		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
-		(void) CancelStart(wc->conn, wc->pool);
+		(void) CancelStart(wc->conn, wc->pool, -1);
 	/* only one whose switch failed (conn_connected) is not; nothing is queued */
 	if (PQstatus(wc->conn) == CONNECTION_OK && !PQisnonblocking(wc->conn))
 		(void) PQsetnonblocking(wc->conn, 1);
@@ -1190,17 +1190,25 @@ conn_start_drain(int slotno)
 	wc->phase_start = GetCurrentTimestamp();
 
 	/*
-	 * PQisBusy is no test here: with rows waiting in libpq's buffer (the
-	 * backend's queue was full) it says "not busy" while the remote still
-	 * runs the query.  The request goes out without blocking (cancel.c);
-	 * if it cannot, the drain below ends at connect_timeout (janitor).
+	 * What libpq holds already may be the whole rest of the result (the
+	 * backend's queue was full, so the worker had stopped reading): then
+	 * there is nothing to cancel, and a cancel would only risk hitting the
+	 * connection's next statement.
 	 */
-	if (PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
-	{
-		wc->cancel_sent = true;
-		(void) CancelStart(wc->conn, wc->pool);
-	}
 	conn_drain_step(slotno, false);
+	if (wc->phase != CONN_DRAIN || wc->conn == NULL)
+		return;
+
+	/*
+	 * PQisBusy is no test here: with rows waiting in libpq's buffer it says
+	 * "not busy" while the remote still runs the query.  The request goes
+	 * out without blocking (cancel.c), and the drain does not end before
+	 * the server is done with it; if it cannot be sent, the drain ends at
+	 * connect_timeout (janitor).
+	 */
+	if (PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE &&
+		CancelStart(wc->conn, wc->pool, slotno))
+		wc->cancel_sent = true;
 }
 
 /* CONN_DRAIN: discard results until the connection is idle again. */
@@ -1224,7 +1232,11 @@ conn_drain_step(int slotno, bool readable)
 		PGresult   *res;
 		NextResult	next = conn_next_result(slotno, &res);
 
-		if (next == NEXT_DONE)
+		/*
+		 * Not before our cancel request is through: arriving late, it would
+		 * cancel whatever the connection runs next.
+		 */
+		if (next == NEXT_DONE && !CancelPending(slotno))
 			conn_drain_end(slotno);
 		if (next != NEXT_RESULT)
 			return;

@@ -1816,11 +1816,10 @@ ConnRecoverError(int slotno, const ErrorData *edata)
 						slotno, pool->name)));
 		conn_close_libpq(wc);
 		wc->phase = CONN_NONE;
-		wc->drain_procno = -1;
 		if (wc->procno >= 0)
 			conn_request_end(slotno);
 		else
-			conn_settle(slotno, -1);
+			conn_settle(slotno, -1);	/* reads drain_procno: own_drain */
 		return;
 	}
 	/* a message partly in the queue must be completed; the rest goes */

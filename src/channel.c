@@ -472,6 +472,24 @@ ChannelInFlight(int slotno)
 /* ---- worker side ---- */
 
 /*
+ * ChannelRequestOn
+ *		Worker: has backend procno a request on slotno submitted or being
+ *		served?
+ */
+bool
+ChannelRequestOn(int procno, int slotno)
+{
+	BackendEntry *be = &PoolShared->backends[procno];
+	bool		on;
+
+	SpinLockAcquire(&be->mutex);
+	on = be->chan_slot == slotno &&
+		(be->chan_state == CHAN_SUBMITTED || be->chan_state == CHAN_ACTIVE);
+	SpinLockRelease(&be->mutex);
+	return on;
+}
+
+/*
  * ChannelWorkerClaim
  *		Worker: take backend procno's request if it submitted one (SUBMITTED
  *		becomes ACTIVE atomically, so the backend can no longer withdraw

@@ -54,6 +54,7 @@ extern void ChannelCheckNotNested(void);
 extern void ChannelCheckRelease(int64 handle);
 
 /* worker side */
+extern bool ChannelRequestOn(int procno, int slotno);
 extern bool ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch);
 extern bool ChannelWorkerSubmitted(int procno, int slotno);
 extern void ChannelWorkerAttach(int procno, shm_mq_handle **req,

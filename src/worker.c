@@ -155,6 +155,7 @@ static void worker_drop_pool(int idx);
 static void worker_apply_definitions(LoadedDefinition *lds, int n);
 static void worker_accept_requests(void);
 static void worker_handle_released(void);
+static void worker_unbusy(int slotno);
 static void worker_wait(void);
 static void worker_recover(void);
 static void worker_step_all(void);
@@ -438,8 +439,33 @@ worker_handle_released(void)
 		else if ((slot->state == SLOT_RESETTING || slot->reset_pending) &&
 				 wc->phase == CONN_READY)
 			ConnStartReset(i);
+		else if (slot->state == SLOT_BUSY && wc->phase == CONN_READY &&
+				 wc->pending_procno < 0)
+			worker_unbusy(i);
 	}
 	serving_slot = -1;
+}
+
+/*
+ * worker_unbusy
+ *		A held slot is BUSY while nothing is in flight on it: its holder
+ *		withdrew a request submitted on it while the worker still drained an
+ *		earlier one, or gave up a request that waited for a replacement.
+ *		Show it ACQUIRED again.  A backend marks a slot BUSY and submits on
+ *		it under the pool lock, so what is seen here under that lock holds.
+ */
+static void
+worker_unbusy(int slotno)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	int			pool = slot->pool;
+
+	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+	if (slot->pool == pool && slot->state == SLOT_BUSY &&
+		slot->holder_procno >= 0 &&
+		!ChannelRequestOn(slot->holder_procno, slotno))
+		PoolSetSlotState(slotno, SLOT_ACQUIRED);
+	LWLockRelease(PoolLock(pool));
 }
 
 /* Rebuild the wait set if the sockets of interest changed, then wait. */

@@ -166,8 +166,9 @@ static int	worker_column(TupleDesc desc, const char *name);
 static bool worker_resolve_role(Datum value, Oid type, bool allow_public,
 								Oid *roleid, char **label);
 static void worker_refuse(LoadedDefinition *ld, LoadVerdict verdict);
-static void worker_read_texts(HeapTuple tup, TupleDesc desc,
-							  const DefColumns *c, LoadedDefinition *ld);
+static void worker_read_text(HeapTuple tup, TupleDesc desc, int fnum,
+							 bool null_ok, LoadedDefinition *ld, char *dst,
+							 int dstlen);
 static void worker_read_interval(HeapTuple tup, TupleDesc desc, int fnum,
 								 LoadedDefinition *ld, int *ms);
 static int	worker_read_int(HeapTuple tup, TupleDesc desc, int fnum, int dflt);
@@ -624,44 +625,32 @@ worker_refuse(LoadedDefinition *ld, LoadVerdict verdict)
 }
 
 /*
- * worker_read_texts
- *		The text columns of a definition: each must fit whole in shared
- *		memory, or the row is refused (a cut conninfo could lose, say, a
- *		trailing sslmode=verify-full).
+ * worker_read_text
+ *		One text column of a definition into dst: it must fit whole in
+ *		shared memory (a cut conninfo could lose, say, a trailing
+ *		sslmode=verify-full), or the row is refused.  NULL is refused unless
+ *		null_ok (dst then stays empty).
  */
 static void
-worker_read_texts(HeapTuple tup, TupleDesc desc, const DefColumns *c,
-				  LoadedDefinition *ld)
+worker_read_text(HeapTuple tup, TupleDesc desc, int fnum, bool null_ok,
+				 LoadedDefinition *ld, char *dst, int dstlen)
 {
-	PoolDefinition *def = &ld->def;
+	const char *column = NameStr(TupleDescAttr(desc, fnum - 1)->attname);
 	bool		isnull;
-	Datum		v;
-	int			len;
+	Datum		v = SPI_getbinval(tup, desc, fnum, &isnull);
+	int			len = 0;
 
-	v = SPI_getbinval(tup, desc, c->conninfo, &isnull);
-	if (isnull || !worker_copy_text(v, def->conninfo, PGPOOL_CONNINFO_LEN, &len))
-	{
-		ereport(WARNING,
-				(errcode(PGPOOL_ERRCODE_LIMIT),
-				 errmsg("pgpool_ext: definition of pool \"%s\" ignored: its conninfo is %s",
-						ld->name, isnull ? "null" : psprintf("%d bytes long", len)),
-				 errdetail("A conninfo must be shorter than %d bytes; it is never cut.",
-						   PGPOOL_CONNINFO_LEN),
-				 errhint("The pool keeps its previous definition, if it had one.")));
-		worker_refuse(ld, LOAD_KEEP);
-	}
-	v = SPI_getbinval(tup, desc, c->reset_query, &isnull);
-	if (!isnull && !worker_copy_text(v, def->reset_query, PGPOOL_RESET_LEN, &len))
-	{
-		ereport(WARNING,
-				(errcode(PGPOOL_ERRCODE_LIMIT),
-				 errmsg("pgpool_ext: definition of pool \"%s\" ignored: its reset_query is %d bytes long",
-						ld->name, len),
-				 errdetail("A reset_query must be shorter than %d bytes; it is never cut.",
-						   PGPOOL_RESET_LEN),
-				 errhint("The pool keeps its previous definition, if it had one.")));
-		worker_refuse(ld, LOAD_KEEP);
-	}
+	if (isnull ? null_ok : worker_copy_text(v, dst, dstlen, &len))
+		return;
+	ereport(WARNING,
+			(errcode(PGPOOL_ERRCODE_LIMIT),
+			 errmsg("pgpool_ext: definition of pool \"%s\" ignored: its %s is %s",
+					ld->name, column,
+					isnull ? "null" : psprintf("%d bytes long", len)),
+			 errdetail("A %s must be shorter than %d bytes; it is never cut.",
+					   column, dstlen),
+			 errhint("The pool keeps its previous definition, if it had one.")));
+	worker_refuse(ld, LOAD_KEEP);
 }
 
 /*
@@ -736,7 +725,10 @@ worker_read_definition(HeapTuple tup, TupleDesc desc, const DefColumns *c,
 		worker_refuse(ld, LOAD_SKIP);
 		return;
 	}
-	worker_read_texts(tup, desc, c, ld);
+	worker_read_text(tup, desc, c->conninfo, false, ld, def->conninfo,
+					 PGPOOL_CONNINFO_LEN);
+	worker_read_text(tup, desc, c->reset_query, true, ld, def->reset_query,
+					 PGPOOL_RESET_LEN);
 	def->min_size = worker_read_int(tup, desc, c->min_size, 0);
 	def->max_size = worker_read_int(tup, desc, c->max_size, 0);
 	def->initial_size = worker_read_int(tup, desc, c->initial_size,

@@ -3,25 +3,25 @@
 MODULE_big = pgpool_ext
 OBJS = \
 	src/pgpool_ext.o \
-	src/guc.o \
-	src/interval.o \
-	src/shmem.o \
-	src/pool.o \
-	src/waitq.o \
-	src/handle.o \
-	src/channel.o \
-	src/conn.o \
-	src/cancel.o \
-	src/cancel_key.o \
-	src/resolve.o \
-	src/worker.o \
-	src/janitor.o \
-	src/remote_error.o \
-	src/sql_api.o \
-	src/conninfo.o \
-	src/sql_query.o \
-	src/sql_views.o \
-	src/catalog_hooks.o
+	src/common/guc.o \
+	src/common/interval.o \
+	src/common/conninfo.o \
+	src/shm/shmem.o \
+	src/shm/pool.o \
+	src/shm/waitq.o \
+	src/proto/remote_error.o \
+	src/backend/handle.o \
+	src/backend/channel.o \
+	src/backend/catalog_hooks.o \
+	src/worker/worker.o \
+	src/worker/conn.o \
+	src/worker/cancel.o \
+	src/worker/cancel_key.o \
+	src/worker/resolve.o \
+	src/worker/janitor.o \
+	src/sql/api.o \
+	src/sql/query.o \
+	src/sql/views.o
 
 EXTENSION = pgpool_ext
 DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql
@@ -51,4 +51,4 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Every object depends on every header: shared-memory structs must agree.
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*/*.h)

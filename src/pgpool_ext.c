@@ -18,11 +18,11 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 
-#include "catalog_hooks.h"
-#include "guc.h"
-#include "handle.h"
-#include "shmem.h"
-#include "worker.h"
+#include "backend/catalog_hooks.h"
+#include "common/guc.h"
+#include "backend/handle.h"
+#include "shm/shmem.h"
+#include "worker/worker.h"
 
 PG_MODULE_MAGIC;
 

@@ -50,14 +50,14 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "conninfo.h"
-#include "guc.h"
-#include "handle.h"
-#include "interval.h"
-#include "pgpool_errors.h"
-#include "pool.h"
-#include "remote_error.h"
-#include "waitq.h"
+#include "common/conninfo.h"
+#include "common/guc.h"
+#include "backend/handle.h"
+#include "common/interval.h"
+#include "common/pgpool_errors.h"
+#include "shm/pool.h"
+#include "proto/remote_error.h"
+#include "shm/waitq.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_create_pool);
 PG_FUNCTION_INFO_V1(pgpool_ext_alter_pool);

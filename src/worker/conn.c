@@ -47,14 +47,14 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "cancel.h"
-#include "channel.h"
-#include "conn.h"
-#include "guc.h"
-#include "pgpool_errors.h"
-#include "pool.h"
-#include "remote_error.h"
-#include "resolve.h"
+#include "worker/cancel.h"
+#include "backend/channel.h"
+#include "worker/conn.h"
+#include "common/guc.h"
+#include "common/pgpool_errors.h"
+#include "shm/pool.h"
+#include "proto/remote_error.h"
+#include "worker/resolve.h"
 
 WorkerConn *WorkerConns = NULL;
 

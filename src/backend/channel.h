@@ -12,7 +12,7 @@
 
 #include "lib/stringinfo.h"
 
-#include "shmem.h"
+#include "shm/shmem.h"
 
 /* Response message types (first byte of each message). */
 #define MSG_ROW_DESCRIPTION	'T'		/* int32 natts; per att: uint32 type, name */

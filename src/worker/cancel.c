@@ -52,9 +52,9 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "cancel.h"
-#include "cancel_key.h"
-#include "shmem.h"
+#include "worker/cancel.h"
+#include "worker/cancel_key.h"
+#include "shm/shmem.h"
 
 #define CANCEL_PACKET_LEN	16
 

@@ -21,9 +21,9 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
-#include "guc.h"
-#include "pgpool_errors.h"
-#include "shmem.h"
+#include "common/guc.h"
+#include "common/pgpool_errors.h"
+#include "shm/shmem.h"
 
 PoolSharedState *PoolShared = NULL;
 

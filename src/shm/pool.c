@@ -29,8 +29,8 @@
 #include "storage/proc.h"
 #include "utils/timestamp.h"
 
-#include "pool.h"
-#include "waitq.h"
+#include "shm/pool.h"
+#include "shm/waitq.h"
 
 static void pool_grant(int slotno, BackendEntry *be);
 static int64 pool_new_handle(int slotno);

@@ -61,16 +61,16 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "cancel.h"
-#include "channel.h"
-#include "compat.h"
-#include "conn.h"
-#include "guc.h"
-#include "interval.h"
-#include "pgpool_errors.h"
-#include "pool.h"
-#include "waitq.h"
-#include "worker.h"
+#include "worker/cancel.h"
+#include "backend/channel.h"
+#include "common/compat.h"
+#include "worker/conn.h"
+#include "common/guc.h"
+#include "common/interval.h"
+#include "common/pgpool_errors.h"
+#include "shm/pool.h"
+#include "shm/waitq.h"
+#include "worker/worker.h"
 
 /* Sockets registered in the wait set, per slot. */
 typedef struct Registered

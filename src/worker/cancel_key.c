@@ -36,7 +36,7 @@
 #undef USE_OPENSSL
 #include "libpq-int.h"
 
-#include "cancel_key.h"
+#include "worker/cancel_key.h"
 
 /* libpq major versions whose PGcancel starts as libpq 15's does */
 #define CANCEL_KEY_MIN_MAJOR	10

@@ -37,8 +37,8 @@
 
 #include "libpq-fe.h"
 
-#include "conninfo.h"
-#include "pgpool_errors.h"
+#include "common/conninfo.h"
+#include "common/pgpool_errors.h"
 
 /* What libpq accepts for one enumerated option. */
 typedef struct ConninfoEnum

@@ -18,7 +18,7 @@
 
 #include "utils/guc.h"
 
-#include "guc.h"
+#include "common/guc.h"
 
 char	   *pgpool_database = NULL;
 int			pgpool_max_pools = 16;

@@ -10,7 +10,7 @@
 #ifndef PGPOOL_WAITQ_H
 #define PGPOOL_WAITQ_H
 
-#include "shmem.h"
+#include "shm/shmem.h"
 
 extern void WaitqEnqueue(PartitionEntry *part, BackendEntry *be);
 extern BackendEntry *WaitqPopFirst(PartitionEntry *part);

@@ -12,7 +12,7 @@
 
 #include "access/xact.h"
 
-#include "shmem.h"
+#include "shm/shmem.h"
 
 /* What a backend knows about a pool after checking it may use it. */
 typedef struct PoolRef

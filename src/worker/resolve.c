@@ -45,8 +45,8 @@
 #include "lib/stringinfo.h"
 #include "utils/memutils.h"
 
-#include "resolve.h"
-#include "shmem.h"
+#include "worker/resolve.h"
+#include "shm/shmem.h"
 
 /* One entry of the conninfo's host list. */
 typedef struct ResolveEntry

@@ -48,14 +48,14 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "channel.h"
-#include "compat.h"
-#include "guc.h"
-#include "handle.h"
-#include "interval.h"
-#include "pgpool_errors.h"
-#include "pool.h"
-#include "waitq.h"
+#include "backend/channel.h"
+#include "common/compat.h"
+#include "common/guc.h"
+#include "backend/handle.h"
+#include "common/interval.h"
+#include "common/pgpool_errors.h"
+#include "shm/pool.h"
+#include "shm/waitq.h"
 
 /*
  * What this backend last checked, per slot, for the handle it holds there:

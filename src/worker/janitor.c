@@ -35,11 +35,11 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "cancel.h"
-#include "conn.h"
-#include "guc.h"
-#include "pool.h"
-#include "worker.h"
+#include "worker/cancel.h"
+#include "worker/conn.h"
+#include "common/guc.h"
+#include "shm/pool.h"
+#include "worker/worker.h"
 
 #define JANITOR_BUSY_TIMEOUT_MS 100
 

@@ -11,7 +11,7 @@
 #ifndef PGPOOL_POOL_H
 #define PGPOOL_POOL_H
 
-#include "shmem.h"
+#include "shm/shmem.h"
 
 #define PoolLock(p)		(&PoolShared->pools[(p)].lock)
 

@@ -66,11 +66,11 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "catalog_hooks.h"
-#include "guc.h"
-#include "handle.h"
-#include "pgpool_errors.h"
-#include "shmem.h"
+#include "backend/catalog_hooks.h"
+#include "common/guc.h"
+#include "backend/handle.h"
+#include "common/pgpool_errors.h"
+#include "shm/shmem.h"
 
 static object_access_hook_type prev_object_access_hook = NULL;
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;

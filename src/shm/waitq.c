@@ -17,7 +17,7 @@
  */
 #include "postgres.h"
 
-#include "waitq.h"
+#include "shm/waitq.h"
 
 static const char *const priority_names[PGPOOL_NPRIORITIES] = {
 	"low", "normal", "high", "critical"

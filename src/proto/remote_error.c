@@ -36,8 +36,8 @@
 #include "libpq-fe.h"
 #include "mb/pg_wchar.h"
 
-#include "pgpool_errors.h"
-#include "remote_error.h"
+#include "common/pgpool_errors.h"
+#include "proto/remote_error.h"
 
 #define PGPOOL_MASK "********"
 

@@ -43,12 +43,12 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "channel.h"
-#include "compat.h"
-#include "handle.h"
-#include "pgpool_errors.h"
-#include "pool.h"
-#include "remote_error.h"
+#include "backend/channel.h"
+#include "common/compat.h"
+#include "backend/handle.h"
+#include "common/pgpool_errors.h"
+#include "shm/pool.h"
+#include "proto/remote_error.h"
 
 static MemoryContext channel_context = NULL;
 static shm_mq_handle *my_req = NULL;

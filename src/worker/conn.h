@@ -13,7 +13,7 @@
 #include "libpq-fe.h"
 #include "lib/stringinfo.h"
 
-#include "shmem.h"
+#include "shm/shmem.h"
 
 /* What the worker is doing with a slot's connection (worker-local). */
 typedef enum ConnPhase

@@ -21,11 +21,11 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "handle.h"
-#include "pool.h"
-#include "remote_error.h"
-#include "shmem.h"
-#include "waitq.h"
+#include "backend/handle.h"
+#include "shm/pool.h"
+#include "proto/remote_error.h"
+#include "shm/shmem.h"
+#include "shm/waitq.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_pool_info);
 PG_FUNCTION_INFO_V1(pgpool_ext_connection_info);

@@ -19,7 +19,7 @@
 
 #include "common/int.h"
 
-#include "interval.h"
+#include "common/interval.h"
 
 /*
  * PoolIntervalToMs

@@ -14,7 +14,7 @@
 #include "libpq-fe.h"
 #include "lib/stringinfo.h"
 
-#include "channel.h"
+#include "backend/channel.h"
 
 extern char *PoolMaskConninfo(const char *conninfo);
 extern void RemoteErrorPack(StringInfo buf, const PGresult *res);

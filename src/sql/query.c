@@ -30,12 +30,12 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "channel.h"
-#include "guc.h"
-#include "handle.h"
-#include "pgpool_errors.h"
-#include "remote_error.h"
-#include "shmem.h"
+#include "backend/channel.h"
+#include "common/guc.h"
+#include "backend/handle.h"
+#include "common/pgpool_errors.h"
+#include "proto/remote_error.h"
+#include "shm/shmem.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_query);
 PG_FUNCTION_INFO_V1(pgpool_ext_query_json);

@@ -9,6 +9,7 @@ OBJS = \
 	src/shm/shmem.o \
 	src/shm/pool.o \
 	src/shm/waitq.o \
+	src/shm/stats.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
 	src/backend/channel.o \

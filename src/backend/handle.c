@@ -401,7 +401,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 		be->granted_slot = -1;
 		WaitqEnqueue(part, be);
 		pool->nwaiting++;
-		pool->waits++;
+		StatsCount(&pool->stats, STAT_WAITS);
 		waiting_on_pool = true;
 		LWLockRelease(&pool->lock);
 		pg_atomic_write_u32(&PoolShared->janitor_wanted, 1);
@@ -515,7 +515,7 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 				position = WaitqPosition(&PoolShared->partitions[be->wait_partition], be);
 				WaitqRemove(&PoolShared->partitions[be->wait_partition], be);
 				pool->nwaiting--;
-				pool->timeouts++;
+				StatsCount(&pool->stats, STAT_TIMEOUTS);
 				waiting_on_pool = false;
 				strlcpy(last_error, pool->last_error, sizeof(last_error));
 				below_max = pool->nconns - pool->nclosing < pool->def.max_size;

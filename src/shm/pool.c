@@ -304,7 +304,7 @@ PoolClaimSlot(int slotno, int procno, int pid, Oid role, bool role_superuser,
 	slot->last_used_at = slot->acquired_at;
 	slot->dirty = false;
 	slot->uses++;
-	PoolShared->pools[slot->pool].acquires++;
+	StatsCount(&PoolShared->pools[slot->pool].stats, STAT_ACQUIRES);
 	PoolSetSlotState(slotno, SLOT_ACQUIRED);
 }
 

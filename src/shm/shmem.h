@@ -42,6 +42,8 @@
 #include "storage/shm_mq.h"
 #include "storage/spin.h"
 
+#include "shm/stats.h"
+
 #define PGPOOL_NAME_LEN			NAMEDATALEN
 #define PGPOOL_CONNINFO_LEN		1024
 #define PGPOOL_RESET_LEN		512
@@ -135,14 +137,7 @@ typedef struct PoolEntry
 	int			backoff_ms;		/* [W] */
 	char		last_error[PGPOOL_ERROR_LEN];	/* [W] password removed */
 
-	/* statistics, under pool lock */
-	uint64		acquires;
-	uint64		waits;
-	uint64		timeouts;
-	uint64		connects;
-	uint64		connect_failures;
-	uint64		closes;
-	TimestampTz stats_reset;
+	PoolStats	stats;			/* [BW] under pool lock: stats.c */
 } PoolEntry;
 
 /*

@@ -156,16 +156,16 @@ pgpool_ext_pool_info(PG_FUNCTION_ARGS)
 		v[c++] = Int32GetDatum(count[SLOT_ACQUIRED] + count[SLOT_BUSY] + count[SLOT_BROKEN]);
 		v[c++] = Int32GetDatum(count[SLOT_CONNECTING]);
 		v[c++] = Int32GetDatum(pool->nwaiting);
-		v[c++] = Int64GetDatum((int64) pool->acquires);
-		v[c++] = Int64GetDatum((int64) pool->waits);
-		v[c++] = Int64GetDatum((int64) pool->timeouts);
-		v[c++] = Int64GetDatum((int64) pool->connects);
-		v[c++] = Int64GetDatum((int64) pool->connect_failures);
-		v[c++] = Int64GetDatum((int64) pool->closes);
+		v[c++] = Int64GetDatum((int64) pool->stats.counters[STAT_ACQUIRES]);
+		v[c++] = Int64GetDatum((int64) pool->stats.counters[STAT_WAITS]);
+		v[c++] = Int64GetDatum((int64) pool->stats.counters[STAT_TIMEOUTS]);
+		v[c++] = Int64GetDatum((int64) pool->stats.counters[STAT_CONNECTS]);
+		v[c++] = Int64GetDatum((int64) pool->stats.counters[STAT_CONNECT_FAILURES]);
+		v[c++] = Int64GetDatum((int64) pool->stats.counters[STAT_CLOSES]);
 		n[c] = pool->last_error[0] == '\0';
 		v[c] = n[c] ? (Datum) 0 : CStringGetTextDatum(pool->last_error);
 		c++;
-		v[c++] = TimestampTzGetDatum(pool->stats_reset);
+		v[c++] = TimestampTzGetDatum(pool->stats.stats_reset);
 		Assert(c == POOL_COLS);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}

@@ -397,7 +397,7 @@ conn_connected(int slotno)
 	slot->used_password = PQconnectionUsedPassword(wc->conn) != 0;
 	slot->created_at = PoolSlotClock();
 	slot->last_used_at = slot->created_at;
-	pool->connects++;
+	StatsCount(&pool->stats, STAT_CONNECTS);
 	pool->backoff_ms = 0;
 	pool->next_connect_at = 0;
 	slot->reset_pending = false;	/* a new connection has nothing to reset */
@@ -449,7 +449,7 @@ conn_connect_failed(int slotno, const char *why)
 	char	   *msg = why ? pstrdup(why) : conn_error(wc);
 
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
-	pool->connect_failures++;
+	StatsCount(&pool->stats, STAT_CONNECT_FAILURES);
 	strlcpy(pool->last_error, msg, PGPOOL_ERROR_LEN);
 
 	/*
@@ -1482,7 +1482,7 @@ conn_settle(int slotno, int done_procno)
 			break;
 	}
 	if (free_it)
-		PoolShared->pools[pool].closes++;
+		StatsCount(&PoolShared->pools[pool].stats, STAT_CLOSES);
 	LWLockRelease(PoolLock(pool));
 	if (free_it)
 	{
@@ -1521,7 +1521,7 @@ conn_recycle(int slotno)
 	held = slot->state == SLOT_ACQUIRED || slot->state == SLOT_BUSY;
 	if (held)
 	{
-		pool->closes++;
+		StatsCount(&pool->stats, STAT_CLOSES);
 		slot->def_version = pool->def_version;
 		slot->remote_pid = 0;
 	}

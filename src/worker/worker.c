@@ -1012,7 +1012,7 @@ worker_create_pool(int idx, const char *name, PoolDefinition *def)
 	strlcpy(pool->name, name, PGPOOL_NAME_LEN);
 	pool->def = *def;
 	pool->def_version = 1;
-	pool->stats_reset = GetCurrentTimestamp();
+	StatsReset(&pool->stats);
 	pool->in_use = true;
 	LWLockRelease(&pool->lock);
 	pool->default_partition = PoolCreatePartitionLocked(idx, "");

@@ -6,6 +6,7 @@ OBJS = \
 	src/common/guc.o \
 	src/common/interval.o \
 	src/common/conninfo.o \
+	src/common/pgpool_errors.o \
 	src/shm/shmem.o \
 	src/shm/pool.o \
 	src/shm/waitq.o \

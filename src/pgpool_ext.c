@@ -66,7 +66,7 @@ _PG_init(void)
 	 */
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-	PoolDefineGucs();
+	GucDefineAll();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = pgpool_shmem_request;
@@ -74,5 +74,5 @@ _PG_init(void)
 	shmem_startup_hook = pgpool_shmem_startup;
 	PoolRegisterWorker();
 	RegisterXactCallback(HandleXactCallback, NULL);
-	PoolInstallCatalogHooks();
+	CatalogHooksInstall();
 }

@@ -39,7 +39,7 @@
  * global lock shared and each pool's lock shared, to read pool->in_use,
  * dropping, name and def (shmem.h).
  *
- * src/catalog_hooks.c
+ * src/backend/catalog_hooks.c
  *
  *-------------------------------------------------------------------------
  */
@@ -98,11 +98,11 @@ static bool catalog_in_pool_database(void);
 static void catalog_extension_changed(ObjectAccessType access, Oid objectId);
 
 /*
- * PoolInstallCatalogHooks
+ * CatalogHooksInstall
  *		_PG_init: chain our hooks in front of any installed before.
  */
 void
-PoolInstallCatalogHooks(void)
+CatalogHooksInstall(void)
 {
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = catalog_object_access;

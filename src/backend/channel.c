@@ -31,7 +31,7 @@
  * Locking: the channel fields of BackendEntry are protected by its
  * spinlock; nothing else is done while holding it.
  *
- * src/channel.c
+ * src/backend/channel.c
  *
  *-------------------------------------------------------------------------
  */
@@ -264,10 +264,10 @@ ChannelSubmit(int64 handle, RequestKind kind, int flags, const char *sql,
 	worker = GetPGProcByNumber(PoolShared->worker_procno);
 	epoch = PoolShared->worker_epoch;
 	LWLockRelease(&PoolShared->lock);
-	req = shm_mq_create(PoolChannelRequestQueue(procno), PGPOOL_REQUEST_QUEUE_SIZE);
+	req = shm_mq_create(PoolShmemRequestQueue(procno), PGPOOL_REQUEST_QUEUE_SIZE);
 	shm_mq_set_sender(req, MyProc);
 	shm_mq_set_receiver(req, worker);
-	resp = shm_mq_create(PoolChannelResponseQueue(procno), PoolShared->channel_size);
+	resp = shm_mq_create(PoolShmemResponseQueue(procno), PoolShared->channel_size);
 	shm_mq_set_sender(resp, worker);
 	shm_mq_set_receiver(resp, MyProc);
 
@@ -539,8 +539,8 @@ ChannelWorkerSubmitted(int procno, int slotno)
 void
 ChannelWorkerAttach(int procno, shm_mq_handle **req, shm_mq_handle **resp)
 {
-	*req = shm_mq_attach(PoolChannelRequestQueue(procno), NULL, NULL);
-	*resp = shm_mq_attach(PoolChannelResponseQueue(procno), NULL, NULL);
+	*req = shm_mq_attach(PoolShmemRequestQueue(procno), NULL, NULL);
+	*resp = shm_mq_attach(PoolShmemResponseQueue(procno), NULL, NULL);
 }
 
 /*

@@ -3,7 +3,7 @@
  * channel.h
  *	  Messages between a backend and the pool worker.
  *
- * src/channel.h
+ * src/backend/channel.h
  *
  *-------------------------------------------------------------------------
  */

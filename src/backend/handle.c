@@ -34,7 +34,7 @@
  *
  * Locking: the pool lock of the slot, exclusive, for every change.
  *
- * src/handle.c
+ * src/backend/handle.c
  *
  *-------------------------------------------------------------------------
  */
@@ -105,7 +105,7 @@ PoolTimeoutArg(const Interval *iv)
 {
 	int			ms;
 
-	if (!PoolIntervalToMs(iv, &ms))
+	if (!IntervalToMs(iv, &ms))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
 				 errmsg("invalid acquire timeout"),
@@ -258,9 +258,7 @@ PoolLookupForUse(const char *name, PoolRef *ref)
 		}
 		LWLockRelease(&PoolShared->lock);
 		if (idx < 0)
-			ereport(ERROR,
-					(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
-					 errmsg("pool \"%s\" does not exist", name)));
+			PoolErrorUnknownPool(name);
 		strlcpy(lookup_cache.ref.name, name, PGPOOL_NAME_LEN);
 		lookup_cache.loaded = loaded;
 	}
@@ -359,9 +357,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	else
 		part_idx = PoolGetPartition(ref.index, partition ? partition : "", true);
 	if (part_idx == -2)
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
-				 errmsg("pool \"%s\" does not exist", pool_name)));
+		PoolErrorUnknownPool(pool_name);
 	if (part_idx < 0)
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_LIMIT),
@@ -376,9 +372,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	if (!pool->in_use || pool->dropping || pool->generation != ref.generation)
 	{
 		LWLockRelease(&pool->lock);
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
-				 errmsg("pool \"%s\" does not exist", pool_name)));
+		PoolErrorUnknownPool(pool_name);
 	}
 	if (part->nwaiting == 0)
 		slotno = handle_pick_idle(pool, part);

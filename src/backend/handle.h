@@ -3,7 +3,7 @@
  * handle.h
  *	  Logical handles on pooled connections: acquire, check, release.
  *
- * src/handle.h
+ * src/backend/handle.h
  *
  *-------------------------------------------------------------------------
  */

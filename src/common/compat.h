@@ -8,7 +8,7 @@
  * shared-memory request hook) goes through a macro defined here, so that
  * porting to another version touches this file only.
  *
- * src/compat.h
+ * src/common/compat.h
  *
  *-------------------------------------------------------------------------
  */

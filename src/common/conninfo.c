@@ -21,7 +21,7 @@
  * translation) is not shown at all.  The checks below never echo a
  * value: in a malformed URI a password fragment can land in any option.
  *
- * src/conninfo.c
+ * src/common/conninfo.c
  *
  *-------------------------------------------------------------------------
  */
@@ -120,12 +120,12 @@ static void conninfo_parse_failed(char *err);
 			 errdetail(__VA_ARGS__)))
 
 /*
- * PoolCheckConninfo
+ * ConninfoCheck
  *		Refuse (22023) a connection string libpq would refuse; tell whether
  *		it gives a non-empty password.
  */
 void
-PoolCheckConninfo(const char *conninfo, bool *has_password)
+ConninfoCheck(const char *conninfo, bool *has_password)
 {
 	char	   *err = NULL;
 	PQconninfoOption *opts;
@@ -356,7 +356,7 @@ conninfo_check_one_host(const char *host, const char *hostaddr,
 }
 
 /*
- * PoolScrubConninfoMessage
+ * ConninfoScrubMessage
  *		libpq's message about an unparsable connection string, with every
  *		fragment of the string masked; NULL if it cannot be shown safely.
  *
@@ -369,7 +369,7 @@ conninfo_check_one_host(const char *host, const char *hostaddr,
  * libpq's (a translation, a later libpq) is not shown at all.
  */
 char *
-PoolScrubConninfoMessage(const char *msg)
+ConninfoScrubMessage(const char *msg)
 {
 	StringInfoData buf;
 	const char *rest = NULL;
@@ -411,7 +411,7 @@ conninfo_parse_failed(char *err)
 		PQfreemem(err);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	shown = PoolScrubConninfoMessage(msg);
+	shown = ConninfoScrubMessage(msg);
 	if (shown == NULL)
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),

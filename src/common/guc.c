@@ -8,7 +8,7 @@
  * default acquire timeout may be set per session.  Per-pool settings
  * (sizes, idle timeout, reset query) are options of create_pool, not GUCs.
  *
- * src/guc.c
+ * src/common/guc.c
  *
  *-------------------------------------------------------------------------
  */
@@ -32,11 +32,11 @@ int			pgpool_acquire_timeout = 30000;
 int			pgpool_max_connection_buffer = 1024;
 
 /*
- * PoolDefineGucs
+ * GucDefineAll
  *		Define every pgpool_ext.* parameter and reserve the prefix.
  */
 void
-PoolDefineGucs(void)
+GucDefineAll(void)
 {
 	DefineCustomStringVariable("pgpool_ext.database",
 							   "Database in which the pool worker runs and pool definitions are stored.",

@@ -3,7 +3,7 @@
  * guc.h
  *	  pgpool_ext.* configuration parameters.
  *
- * src/guc.h
+ * src/common/guc.h
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +26,6 @@ extern int	pgpool_max_connection_buffer;	/* kB; 0: no limit */
 /* PGC_USERSET */
 extern int	pgpool_acquire_timeout;
 
-extern void PoolDefineGucs(void);
+extern void GucDefineAll(void);
 
 #endif							/* PGPOOL_GUC_H */

@@ -6,12 +6,12 @@
  * Timeouts are given as intervals (acquire's timeout, a pool's
  * idle_timeout and connect_timeout) and used as milliseconds in an int.
  * The SQL functions that accept them and the pool worker that loads the
- * stored definitions both convert through PoolIntervalToMs(), so a value
+ * stored definitions both convert through IntervalToMs(), so a value
  * accepted on one side means the same on the other: a month counts 30
  * days and a year 12 months (as interval comparison does), and anything
  * negative, overflowing or beyond PG_INT32_MAX milliseconds is refused.
  *
- * src/interval.c
+ * src/common/interval.c
  *
  *-------------------------------------------------------------------------
  */
@@ -22,12 +22,12 @@
 #include "common/interval.h"
 
 /*
- * PoolIntervalToMs
+ * IntervalToMs
  *		*ms = the interval in milliseconds (microseconds truncated); false if
  *		it is negative or does not fit in [0, PG_INT32_MAX].
  */
 bool
-PoolIntervalToMs(const Interval *iv, int *ms)
+IntervalToMs(const Interval *iv, int *ms)
 {
 	int64		days;
 	int64		total;

@@ -3,7 +3,7 @@
  * interval.h
  *	  The one conversion of interval arguments and options to milliseconds.
  *
- * src/interval.h
+ * src/common/interval.h
  *
  *-------------------------------------------------------------------------
  */
@@ -12,6 +12,6 @@
 
 #include "datatype/timestamp.h"
 
-extern bool PoolIntervalToMs(const Interval *iv, int *ms);
+extern bool IntervalToMs(const Interval *iv, int *ms);
 
 #endif							/* PGPOOL_INTERVAL_H */

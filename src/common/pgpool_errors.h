@@ -5,8 +5,10 @@
  *
  * Every ereport a user can trigger names one of these codes, so that the
  * contract in the README ("unknown pool is 42704", ...) is kept in one place.
+ * A message raised from more than one place is a function here
+ * (pgpool_errors.c), so that it reads the same everywhere.
  *
- * src/pgpool_errors.h
+ * src/common/pgpool_errors.h
  *
  *-------------------------------------------------------------------------
  */
@@ -45,5 +47,7 @@
 #define PGPOOL_ERRCODE_DEPENDENT_OBJECTS	ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST
 /* a request of this session is still being read (re-entrant call) */
 #define PGPOOL_ERRCODE_NESTED			ERRCODE_OBJECT_IN_USE
+
+extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
 
 #endif							/* PGPOOL_ERRORS_H */

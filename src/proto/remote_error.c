@@ -25,7 +25,7 @@
  * remote servers' messages in shared memory and the log as ASCII
  * (PoolTextAscii), valid in every database of the cluster.
  *
- * src/remote_error.c
+ * src/proto/remote_error.c
  *
  *-------------------------------------------------------------------------
  */

@@ -4,7 +4,7 @@
  *	  Remote errors, secrets and texts: packing, re-raising, masking
  *	  passwords, converting encodings.
  *
- * src/remote_error.h
+ * src/proto/remote_error.h
  *
  *-------------------------------------------------------------------------
  */

@@ -17,7 +17,7 @@
  * Locking: see shmem.h.  Functions that change state say which locks the
  * caller must hold and assert them.  Lock order: global, then pool.
  *
- * src/pool.c
+ * src/shm/pool.c
  *
  *-------------------------------------------------------------------------
  */

@@ -4,7 +4,7 @@
  *	  Pools, partitions and slots in shared memory: lookups and the one
  *	  state-transition function.
  *
- * src/pool.h
+ * src/shm/pool.h
  *
  *-------------------------------------------------------------------------
  */

@@ -6,11 +6,11 @@
  * One segment, requested from the shmem_request_hook and carved at
  * startup into the arrays described in shmem.h.  Backends reach it
  * through PoolShared; when the library was not preloaded PoolShared is
- * NULL and PoolCheckPreloaded() refuses every SQL function.
+ * NULL and PoolShmemCheckPreloaded() refuses every SQL function.
  *
  * Locking: see shmem.h.  Initialisation runs under AddinShmemInitLock.
  *
- * src/shmem.c
+ * src/shm/shmem.c
  *
  *-------------------------------------------------------------------------
  */
@@ -138,28 +138,28 @@ PoolShmemStartup(void)
 }
 
 /*
- * PoolChannelRequestQueue / PoolChannelResponseQueue
+ * PoolShmemRequestQueue / PoolShmemResponseQueue
  *		Address of a backend's queues in the segment.
  */
 shm_mq *
-PoolChannelRequestQueue(int procno)
+PoolShmemRequestQueue(int procno)
 {
 	return (shm_mq *) (PoolShared->channels + (Size) procno * pool_channel_bytes());
 }
 
 shm_mq *
-PoolChannelResponseQueue(int procno)
+PoolShmemResponseQueue(int procno)
 {
 	return (shm_mq *) (PoolShared->channels + (Size) procno * pool_channel_bytes() +
 					   MAXALIGN(PGPOOL_REQUEST_QUEUE_SIZE));
 }
 
 /*
- * PoolCheckPreloaded
+ * PoolShmemCheckPreloaded
  *		Every SQL entry point calls this first.
  */
 void
-PoolCheckPreloaded(void)
+PoolShmemCheckPreloaded(void)
 {
 	if (PoolShared == NULL)
 		ereport(ERROR,

@@ -26,7 +26,37 @@
  *
  * Writers are tagged [B] (a backend), [W] (the pool worker), [BW] (both).
  *
- * src/shmem.h
+ * Glossary.
+ *
+ *	 slot		an entry of PoolShared->slots: the shared record of one place
+ *				for a remote connection (state, holder, counters).  The
+ *				code says "slot" for this record everywhere.
+ *	 connection	the worker's private libpq connection that fills a slot
+ *				(WorkerConn in src/worker/); only the worker touches it.
+ *	 handle		what acquire() returns: a random part and a slot number
+ *				(handle.c); valid while slot->handle equals it.
+ *	 partition	a pool's sub-pool for one partition key; "" is the default.
+ *	 channel	a backend's request and response queues (shm_mq) to the
+ *				worker, and its state (BackendEntry.chan_*).
+ *
+ * Counters that tell "the same thing as before" from "a new one":
+ *
+ *	 pool->generation		bumped when a pool entry is reused for another
+ *							pool (a stale PoolRef is detected by it)
+ *	 pool->def_version		bumped when the conninfo changes: connections
+ *							opened with an older one are replaced
+ *	 slot->generation		bumped at every acquire of the slot
+ *	 slot->def_version		the pool's def_version the connection was
+ *							opened with
+ *	 WorkerConn.serial		[W] bumped for each new libpq connection of a
+ *							slot (worker-private)
+ *	 worker_epoch			bumped at each worker start; a request
+ *							submitted in an older epoch is lost
+ *	 config_requested/loaded/deferred
+ *							definition changes committed / loaded by the
+ *							worker / put off because the tables were locked
+ *
+ * src/shm/shmem.h
  *
  *-------------------------------------------------------------------------
  */
@@ -273,8 +303,8 @@ extern PoolSharedState *PoolShared;
 
 extern void PoolShmemRequest(void);
 extern void PoolShmemStartup(void);
-extern void PoolCheckPreloaded(void);
-extern shm_mq *PoolChannelRequestQueue(int procno);
-extern shm_mq *PoolChannelResponseQueue(int procno);
+extern void PoolShmemCheckPreloaded(void);
+extern shm_mq *PoolShmemRequestQueue(int procno);
+extern shm_mq *PoolShmemResponseQueue(int procno);
 
 #endif							/* PGPOOL_SHMEM_H */

@@ -11,7 +11,7 @@
  * Locking: every function here requires the lock of the pool that owns the
  * partition, held exclusively (WaitqPosition: shared is enough).
  *
- * src/waitq.c
+ * src/shm/waitq.c
  *
  *-------------------------------------------------------------------------
  */

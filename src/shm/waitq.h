@@ -3,7 +3,7 @@
  * waitq.h
  *	  Per-partition queues of backends waiting for a connection.
  *
- * src/waitq.h
+ * src/shm/waitq.h
  *
  *-------------------------------------------------------------------------
  */

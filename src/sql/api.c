@@ -26,7 +26,7 @@
  *
  * acquire and release are thin wrappers over handle.c.
  *
- * src/sql_api.c
+ * src/sql/api.c
  *
  *-------------------------------------------------------------------------
  */
@@ -139,7 +139,7 @@ check_definition_database(void)
 {
 	char	   *db;
 
-	PoolCheckPreloaded();
+	PoolShmemCheckPreloaded();
 	db = get_database_name(MyDatabaseId);
 	if (db == NULL || strcmp(db, pgpool_database) != 0)
 		ereport(ERROR,
@@ -330,7 +330,7 @@ interval_ms(Interval *iv, const char *option)
 {
 	int			ms;
 
-	if (!PoolIntervalToMs(iv, &ms))
+	if (!IntervalToMs(iv, &ms))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
 				 errmsg("invalid value for pool option \"%s\"", option),
@@ -357,7 +357,7 @@ validate_options(PoolOptions *o)
 	if (strlen(o->conninfo) >= PGPOOL_CONNINFO_LEN)
 		BAD_OPTION("conninfo", "The connection string must be shorter than %d bytes.",
 				   PGPOOL_CONNINFO_LEN);
-	PoolCheckConninfo(o->conninfo, &has_password);
+	ConninfoCheck(o->conninfo, &has_password);
 
 	if (*o->min_size < 0)
 		BAD_OPTION("min_size", "The value must not be negative.");
@@ -595,9 +595,7 @@ check_may_manage(const char *name, const char *owner, Oid caller)
 	Oid			owner_id;
 
 	if (owner == NULL)
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
-				 errmsg("pool \"%s\" does not exist", name)));
+		PoolErrorUnknownPool(name);
 	if (superuser_arg(caller))
 		return;
 	owner_id = get_role_oid(owner, true);
@@ -973,7 +971,7 @@ pgpool_ext_acquire(PG_FUNCTION_ARGS)
 	char	   *partition = NULL;
 	PoolScope	scope = SCOPE_SESSION;
 
-	PoolCheckPreloaded();
+	PoolShmemCheckPreloaded();
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
@@ -1026,7 +1024,7 @@ pgpool_ext_acquire(PG_FUNCTION_ARGS)
 Datum
 pgpool_ext_release(PG_FUNCTION_ARGS)
 {
-	PoolCheckPreloaded();
+	PoolShmemCheckPreloaded();
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_HANDLE),

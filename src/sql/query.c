@@ -13,7 +13,7 @@
  * value -- abandons the request; the worker then cancels the remote query
  * and the handle stays usable.
  *
- * src/sql_query.c
+ * src/sql/query.c
  *
  *-------------------------------------------------------------------------
  */
@@ -355,7 +355,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 static void
 check_handle_args(FunctionCallInfo fcinfo)
 {
-	PoolCheckPreloaded();
+	PoolShmemCheckPreloaded();
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
@@ -426,7 +426,7 @@ pgpool_ext_run(PG_FUNCTION_ARGS)
 	int			timeout_ms = pgpool_acquire_timeout;
 	int64		handle;
 
-	PoolCheckPreloaded();
+	PoolShmemCheckPreloaded();
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),

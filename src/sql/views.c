@@ -9,7 +9,7 @@
  * then builds tuples, masks passwords and looks up role names, so no lock
  * is held while allocating or doing catalog access.
  *
- * src/sql_views.c
+ * src/sql/views.c
  *
  *-------------------------------------------------------------------------
  */
@@ -56,7 +56,7 @@ take_snapshot(ViewSnapshot *snap)
 	int			i;
 	int			p;
 
-	PoolCheckPreloaded();
+	PoolShmemCheckPreloaded();
 	npools = PoolShared->npools;
 	PoolWaitConfigLoaded(false);
 	snap->pools = palloc(sizeof(PoolEntry) * npools);

@@ -38,7 +38,7 @@
  * library's non-blocking cancel (PQcancelStart/PQcancelPoll, through
  * compat.h) instead of cancel_key.c; not done: we build against 15 only.
  *
- * src/cancel.c
+ * src/worker/cancel.c
  *
  *-------------------------------------------------------------------------
  */

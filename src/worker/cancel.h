@@ -3,7 +3,7 @@
  * cancel.h
  *	  Cancel requests sent from the pool worker's loop without blocking.
  *
- * src/cancel.h
+ * src/worker/cancel.h
  *
  *-------------------------------------------------------------------------
  */

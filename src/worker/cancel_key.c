@@ -21,7 +21,7 @@
  * the connection's PQbackendPID()).  A refusal makes the caller skip the
  * cancel (see cancel.c).
  *
- * src/cancel_key.c
+ * src/worker/cancel_key.c
  *
  *-------------------------------------------------------------------------
  */

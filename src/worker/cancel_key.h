@@ -6,7 +6,7 @@
  * Included by a frontend file (cancel_key.c) and a server one (cancel.c):
  * system and libpq headers only.
  *
- * src/cancel_key.h
+ * src/worker/cancel_key.h
  *
  *-------------------------------------------------------------------------
  */

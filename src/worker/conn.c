@@ -36,7 +36,7 @@
  * carried and never shrink; a connection that carried one larger than
  * pgpool_ext.max_connection_buffer is closed at release (conn_recycle).
  *
- * src/conn.c
+ * src/worker/conn.c
  *
  *-------------------------------------------------------------------------
  */

@@ -3,7 +3,7 @@
  * conn.h
  *	  The pool worker's non-blocking libpq state machine, one per slot.
  *
- * src/conn.h
+ * src/worker/conn.h
  *
  *-------------------------------------------------------------------------
  */

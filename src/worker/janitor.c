@@ -26,7 +26,7 @@
  * Locking: decisions are taken under the pool lock; the resulting connects
  * and closes run after it is released.
  *
- * src/janitor.c
+ * src/worker/janitor.c
  *
  *-------------------------------------------------------------------------
  */

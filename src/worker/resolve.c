@@ -31,7 +31,7 @@
  *
  * All of this is worker-local: no shared memory, no locks.
  *
- * src/resolve.c
+ * src/worker/resolve.c
  *
  *-------------------------------------------------------------------------
  */

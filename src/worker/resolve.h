@@ -3,7 +3,7 @@
  * resolve.h
  *	  Host name lookups of the pool worker, without blocking its loop.
  *
- * src/resolve.h
+ * src/worker/resolve.h
  *
  *-------------------------------------------------------------------------
  */

@@ -30,7 +30,7 @@
  * are freed, open requests fail; waiters keep waiting and are served by
  * the new worker's fresh connections.
  *
- * src/worker.c
+ * src/worker/worker.c
  *
  *-------------------------------------------------------------------------
  */
@@ -85,7 +85,7 @@ typedef struct Registered
  * load runs as a superuser, in its own transaction, with search_path pinned
  * to pg_catalog, pg_temp, and reads every column by name in binary form: no
  * operator, function or cast another role could create is involved.
- * Intervals go through PoolIntervalToMs(), as the SQL functions validate
+ * Intervals go through IntervalToMs(), as the SQL functions validate
  * them.  Roles are looked up by name (schema 0.2) or by OID (schema 0.1).
  * Nothing is cut: a row the worker cannot hold whole is refused with a
  * WARNING (LoadVerdict).  The load never waits for a lock on the definition
@@ -656,7 +656,7 @@ worker_read_text(HeapTuple tup, TupleDesc desc, int fnum, bool null_ok,
 /*
  * worker_read_interval
  *		An interval column in milliseconds, converted as the SQL functions
- *		convert the arguments they validate (PoolIntervalToMs); the row is
+ *		convert the arguments they validate (IntervalToMs); the row is
  *		refused if the value is null, negative or out of range.
  */
 static void
@@ -667,7 +667,7 @@ worker_read_interval(HeapTuple tup, TupleDesc desc, int fnum,
 	Datum		v = SPI_getbinval(tup, desc, fnum, &isnull);
 
 	*ms = 0;
-	if (!isnull && PoolIntervalToMs(DatumGetIntervalP(v), ms))
+	if (!isnull && IntervalToMs(DatumGetIntervalP(v), ms))
 		return;
 	ereport(WARNING,
 			(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),

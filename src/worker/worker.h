@@ -3,7 +3,7 @@
  * worker.h
  *	  The pool worker: registration and main loop.
  *
- * src/worker.h
+ * src/worker/worker.h
  *
  *-------------------------------------------------------------------------
  */

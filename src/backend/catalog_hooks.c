@@ -259,7 +259,7 @@ catalog_role_dependents(Oid roleid, const char *rolname, StringInfo detail)
 		OidIsValid(get_extension_oid("pgpool_ext", true)))
 		return catalog_table_dependents(rolname, detail);
 	/* wait for what was committed so far; a stopped worker is no reason */
-	PoolWaitConfigLoaded(false);
+	HandleWaitConfigLoaded(false);
 	return catalog_shmem_dependents(roleid, detail);
 }
 

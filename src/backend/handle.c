@@ -52,7 +52,6 @@
 #include "common/compat.h"
 #include "common/guc.h"
 #include "backend/handle.h"
-#include "common/interval.h"
 #include "common/pgpool_errors.h"
 #include "shm/pool.h"
 #include "shm/waitq.h"
@@ -94,24 +93,6 @@ static BackendEntry *
 my_entry(void)
 {
 	return &PoolShared->backends[PGPOOL_MY_PROCNO];
-}
-
-/*
- * PoolTimeoutArg
- *		An acquire timeout argument in milliseconds, checked.
- */
-int
-PoolTimeoutArg(const Interval *iv)
-{
-	int			ms;
-
-	if (!IntervalToMs(iv, &ms))
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
-				 errmsg("invalid acquire timeout"),
-				 errdetail("The timeout must be between 0 (wait forever) and %d milliseconds.",
-						   PG_INT32_MAX)));
-	return ms;
 }
 
 /*
@@ -181,27 +162,27 @@ config_wait(bool must_load, bool accept_deferred)
 }
 
 /*
- * PoolWaitConfigLoaded
+ * HandleWaitConfigLoaded
  *		Wait until the worker has loaded every definition committed so far,
  *		so that a pool created by a committed transaction is usable by the
  *		very next statement of any session.  If the worker is not running
  *		for a while, error out when must_load, else return.
  */
 void
-PoolWaitConfigLoaded(bool must_load)
+HandleWaitConfigLoaded(bool must_load)
 {
 	config_wait(must_load, false);
 }
 
 /*
- * PoolWaitConfigTried
- *		Like PoolWaitConfigLoaded(false), but also return once the worker
+ * HandleWaitConfigTried
+ *		Like HandleWaitConfigLoaded(false), but also return once the worker
  *		has put off the load because a definition table is locked: requests
  *		on held handles see a revoke_usage committed before them, yet never
  *		stall behind a LOCK TABLE or VACUUM FULL of the definitions.
  */
 void
-PoolWaitConfigTried(void)
+HandleWaitConfigTried(void)
 {
 	config_wait(false, true);
 }
@@ -226,15 +207,15 @@ static struct
 } lookup_cache;
 
 /*
- * PoolLookupForUse
+ * HandleLookupForUse
  *		Find a pool by name and check that the current role may use it.
  */
 void
-PoolLookupForUse(const char *name, PoolRef *ref)
+HandleLookupForUse(const char *name, PoolRef *ref)
 {
 	uint64		loaded;
 
-	PoolWaitConfigLoaded(true);
+	HandleWaitConfigLoaded(true);
 	loaded = pg_atomic_read_u64(&PoolShared->config_loaded);
 	if (lookup_cache.loaded != loaded || loaded == 0 ||
 		strcmp(lookup_cache.ref.name, name) != 0)
@@ -349,7 +330,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	int64		handle;
 
 	HandleInitBackend();
-	PoolLookupForUse(pool_name, &ref);
+	HandleLookupForUse(pool_name, &ref);
 	loaded = lookup_cache.loaded;	/* what the usage check was made with */
 	is_superuser = superuser();	/* not under the pool lock: may read a catalog */
 	if ((partition == NULL || partition[0] == '\0') && ref.default_partition >= 0)
@@ -734,7 +715,7 @@ HandleLock(int64 handle, bool for_release)
 	if (!for_release)
 	{
 		/* see a revoke_usage committed before this call */
-		PoolWaitConfigTried();
+		HandleWaitConfigTried();
 		loaded = pg_atomic_read_u64(&PoolShared->config_loaded);
 	}
 	slotno = handle_lock_held(handle);

@@ -23,13 +23,10 @@ typedef struct PoolRef
 	char		name[PGPOOL_NAME_LEN];
 } PoolRef;
 
-#include "datatype/timestamp.h"
-
-extern int	PoolTimeoutArg(const Interval *iv);
 extern void HandleInitBackend(void);
-extern void PoolWaitConfigLoaded(bool must_load);
-extern void PoolWaitConfigTried(void);
-extern void PoolLookupForUse(const char *name, PoolRef *ref);
+extern void HandleWaitConfigLoaded(bool must_load);
+extern void HandleWaitConfigTried(void);
+extern void HandleLookupForUse(const char *name, PoolRef *ref);
 extern int64 HandleAcquire(const char *pool_name, int timeout_ms,
 						   PoolPriority prio, const char *partition,
 						   PoolScope scope);

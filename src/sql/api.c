@@ -979,7 +979,7 @@ pgpool_ext_acquire(PG_FUNCTION_ARGS)
 	pool = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (!PG_ARGISNULL(1))
 	{
-		timeout_ms = PoolTimeoutArg(PG_GETARG_INTERVAL_P(1));
+		timeout_ms = IntervalArgToTimeout(PG_GETARG_INTERVAL_P(1));
 	}
 	if (!PG_ARGISNULL(2) && !text_is(PG_GETARG_TEXT_PP(2), "normal"))
 	{

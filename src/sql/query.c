@@ -33,6 +33,7 @@
 #include "backend/channel.h"
 #include "common/guc.h"
 #include "backend/handle.h"
+#include "common/interval.h"
 #include "common/pgpool_errors.h"
 #include "proto/remote_error.h"
 #include "shm/shmem.h"
@@ -439,7 +440,7 @@ pgpool_ext_run(PG_FUNCTION_ARGS)
 	sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (!PG_ARGISNULL(3))
 	{
-		timeout_ms = PoolTimeoutArg(PG_GETARG_INTERVAL_P(3));
+		timeout_ms = IntervalArgToTimeout(PG_GETARG_INTERVAL_P(3));
 	}
 	sink_init(fcinfo, &sink, SINK_RECORDS);
 	ChannelCheckNotNested();	/* before taking a connection */

@@ -58,7 +58,7 @@ take_snapshot(ViewSnapshot *snap)
 
 	PoolShmemCheckPreloaded();
 	npools = PoolShared->npools;
-	PoolWaitConfigLoaded(false);
+	HandleWaitConfigLoaded(false);
 	snap->pools = palloc(sizeof(PoolEntry) * npools);
 	snap->parts = palloc(sizeof(PartitionEntry) * PoolShared->npartitions);
 	snap->slots = palloc(sizeof(SlotEntry) * PoolShared->nslots);

@@ -7,6 +7,7 @@ OBJS = \
 	src/common/interval.o \
 	src/common/conninfo.o \
 	src/common/pgpool_errors.o \
+	src/common/text.o \
 	src/shm/shmem.o \
 	src/shm/pool.o \
 	src/shm/waitq.o \

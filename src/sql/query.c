@@ -35,6 +35,7 @@
 #include "backend/handle.h"
 #include "common/interval.h"
 #include "common/pgpool_errors.h"
+#include "common/text.h"
 #include "proto/remote_error.h"
 #include "shm/shmem.h"
 
@@ -108,7 +109,7 @@ params_from_array(ArrayType *arr, int *n, const char ***values)
 	/* remote connections talk UTF8 */
 	for (i = 0; i < *n; i++)
 		(*values)[i] = nulls[i] ? NULL :
-			PoolTextToRemote(TextDatumGetCString(elems[i]));
+			TextToRemote(TextDatumGetCString(elems[i]));
 }
 
 /* Set up the tuplestore of an SRF, or nothing for execute(). */
@@ -175,7 +176,7 @@ sink_describe(QuerySink *sink, MsgReader *r)
 
 		sink->types[i] = (Oid) MsgGetInt32(r);
 		name = MsgGetString(r);
-		sink->names[i] = PoolTextFromRemote(name, strlen(name));
+		sink->names[i] = TextFromRemote(name, strlen(name));
 	}
 	MemoryContextSwitchTo(old);
 	sink_context(sink, false);
@@ -204,7 +205,7 @@ sink_row(QuerySink *sink, MsgReader *r)
 		const char *p = MsgGetBytes(r, &len);
 
 		/* UTF8 from the remote; verified, in the database encoding */
-		sink->values[i] = p ? PoolTextFromRemote(p, len) : NULL;
+		sink->values[i] = p ? TextFromRemote(p, len) : NULL;
 	}
 	if (sink->kind == SINK_RECORDS)
 	{
@@ -226,7 +227,7 @@ sink_status(QuerySink *sink, MsgReader *r)
 	const char *status = MsgGetString(r);
 
 	sink_context(sink, true);
-	sink->status = PoolTextFromRemote(status, strlen(status));
+	sink->status = TextFromRemote(status, strlen(status));
 	sink_context(sink, false);
 }
 
@@ -305,7 +306,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 	{
 		bool		done = false;
 
-		ChannelSubmit(handle, kind, flags, PoolTextToRemote(sql), nparams,
+		ChannelSubmit(handle, kind, flags, TextToRemote(sql), nparams,
 					  values);
 		while (!done)
 		{

@@ -22,8 +22,8 @@
 #include "utils/timestamp.h"
 
 #include "backend/handle.h"
+#include "common/conninfo.h"
 #include "shm/pool.h"
-#include "proto/remote_error.h"
 #include "shm/shmem.h"
 #include "shm/waitq.h"
 
@@ -143,7 +143,7 @@ pgpool_ext_pool_info(PG_FUNCTION_ARGS)
 					count[s] += snap.parts[i].count[s];
 
 		v[c++] = CStringGetTextDatum(pool->name);
-		v[c++] = CStringGetTextDatum(PoolMaskConninfo(pool->def.conninfo));
+		v[c++] = CStringGetTextDatum(ConninfoMask(pool->def.conninfo));
 		v[c++] = Int32GetDatum(pool->def.min_size);
 		v[c++] = Int32GetDatum(pool->def.max_size);
 		v[c++] = Int32GetDatum(pool->def.initial_size);

@@ -52,6 +52,7 @@
 #include "worker/conn.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
+#include "common/text.h"
 #include "shm/pool.h"
 #include "proto/remote_error.h"
 #include "worker/resolve.h"
@@ -210,14 +211,14 @@ conn_notice_receiver(void *arg, const PGresult *res)
 
 /*
  * The connection's libpq error, newline-free and in ASCII (it may quote a
- * remote server's bytes: see PoolTextAscii).  It never contains the
+ * remote server's bytes: see TextAscii).  It never contains the
  * password: libpq's connection messages name host, port, user and
  * database only.
  */
 static char *
 conn_error(WorkerConn *wc)
 {
-	char	   *msg = PoolTextAscii(wc->conn ? PQerrorMessage(wc->conn) : "out of memory");
+	char	   *msg = TextAscii(wc->conn ? PQerrorMessage(wc->conn) : "out of memory");
 	int			n = strlen(msg);
 
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
@@ -1600,7 +1601,7 @@ conn_reset_step(int slotno, bool readable)
 				break;
 			if (PQresultStatus(res) == PGRES_FATAL_ERROR)
 			{
-				char	   *msg = PoolTextAscii(PQresultErrorMessage(res));
+				char	   *msg = TextAscii(PQresultErrorMessage(res));
 
 				ereport(LOG,
 						(errmsg("pgpool_ext: could not reset connection %d of pool \"%s\", closing it",

@@ -12,6 +12,7 @@ OBJS = \
 	src/shm/pool.o \
 	src/shm/waitq.o \
 	src/shm/stats.o \
+	src/proto/message.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
 	src/backend/channel.o \

@@ -48,7 +48,6 @@
 #include "backend/handle.h"
 #include "common/pgpool_errors.h"
 #include "shm/pool.h"
-#include "proto/remote_error.h"
 
 static MemoryContext channel_context = NULL;
 static shm_mq_handle *my_req = NULL;
@@ -60,89 +59,6 @@ static bool open_on_busy = false;	/* its slot was BUSY already (a drain) */
 static void channel_wait(TimestampTz *start, const char *what);
 static void channel_wait_idle(void);
 static void channel_check_worker(void);
-
-/* ---- message encoding ---- */
-
-void
-MsgPutInt32(StringInfo buf, int32 v)
-{
-	appendBinaryStringInfo(buf, (const char *) &v, sizeof(int32));
-}
-
-void
-MsgPutString(StringInfo buf, const char *s)
-{
-	if (s == NULL)
-		s = "";
-	appendBinaryStringInfo(buf, s, strlen(s) + 1);
-}
-
-/* Bytes with a length prefix; len -1 is SQL NULL. */
-void
-MsgPutBytes(StringInfo buf, const char *data, int32 len)
-{
-	MsgPutInt32(buf, len);
-	if (len > 0)
-		appendBinaryStringInfo(buf, data, len);
-}
-
-void
-MsgReaderInit(MsgReader *r, const void *data, Size len)
-{
-	r->cur = data;
-	r->end = r->cur + len;
-}
-
-static void
-msg_need(MsgReader *r, Size n)
-{
-	if ((Size) (r->end - r->cur) < n)
-		elog(ERROR, "pgpool_ext: truncated message from channel");
-}
-
-char
-MsgGetByte(MsgReader *r)
-{
-	msg_need(r, 1);
-	return *r->cur++;
-}
-
-int32
-MsgGetInt32(MsgReader *r)
-{
-	int32		v;
-
-	msg_need(r, sizeof(int32));
-	memcpy(&v, r->cur, sizeof(int32));
-	r->cur += sizeof(int32);
-	return v;
-}
-
-const char *
-MsgGetString(MsgReader *r)
-{
-	const char *s = r->cur;
-	Size		n = strnlen(s, r->end - r->cur);
-
-	msg_need(r, n + 1);
-	r->cur += n + 1;
-	return s;
-}
-
-/* Returns a pointer into the message (not terminated) or NULL for -1. */
-const char *
-MsgGetBytes(MsgReader *r, int32 *len)
-{
-	const char *p;
-
-	*len = MsgGetInt32(r);
-	if (*len < 0)
-		return NULL;
-	msg_need(r, *len);
-	p = r->cur;
-	r->cur += *len;
-	return p;
-}
 
 /* ---- backend side ---- */
 
@@ -234,12 +150,8 @@ ChannelSubmit(int64 handle, RequestKind kind, int flags, const char *sql,
 	MemoryContext old;
 	TimestampTz start;
 	uint32		epoch;
-	int			i;
+	Size		request_size = MsgRequestSize(sql, nparams, params);
 
-	Size		request_size = strlen(sql) + 64;
-
-	for (i = 0; i < nparams; i++)
-		request_size += (params[i] ? strlen(params[i]) : 0) + 4;
 	if (request_size > PGPOOL_MAX_REQUEST)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -253,12 +165,7 @@ ChannelSubmit(int64 handle, RequestKind kind, int flags, const char *sql,
 	channel_wait_idle();
 
 	initStringInfo(&msg);
-	appendStringInfoChar(&msg, (char) kind);
-	appendStringInfoChar(&msg, (char) flags);
-	MsgPutInt32(&msg, nparams);
-	MsgPutString(&msg, sql);
-	for (i = 0; i < nparams; i++)
-		MsgPutBytes(&msg, params[i], params[i] ? (int32) strlen(params[i]) : -1);
+	MsgEncodeRequest(&msg, kind, flags, sql, nparams, params);
 
 	LWLockAcquire(&PoolShared->lock, LW_SHARED);
 	worker = GetPGProcByNumber(PoolShared->worker_procno);
@@ -567,7 +474,7 @@ ChannelWorkerFail(int procno)
 void
 ChannelWorkerReject(int procno, const char *message, const char *detail)
 {
-	ChannelWorkerRejectCode(procno, "08006", message, detail);
+	ChannelWorkerRejectCode(procno, PGPOOL_SQLSTATE_LOST, message, detail);
 }
 
 /*
@@ -585,7 +492,7 @@ ChannelWorkerRejectCode(int procno, const char *sqlstate, const char *message,
 
 	ChannelWorkerAttach(procno, &req, &resp);
 	initStringInfo(&msg);
-	RemoteFailurePack(&msg, sqlstate, message, detail);
+	MsgEncodeFailure(&msg, sqlstate, message, detail);
 	/* a fresh queue always has room for this small message */
 	(void) shm_mq_send(resp, msg.len, msg.data, true, true);
 	shm_mq_detach(req);

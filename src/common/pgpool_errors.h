@@ -48,6 +48,13 @@
 /* a request of this session is still being read (re-entrant call) */
 #define PGPOOL_ERRCODE_NESTED			ERRCODE_OBJECT_IN_USE
 
+/*
+ * proto/backend: SQLSTATEs as the text a channel message carries (an error
+ * packed in the worker, re-raised by the backend: proto/remote_error.c).
+ */
+/* PGPOOL_ERRCODE_LOST: a remote error without a SQLSTATE, a request refused */
+#define PGPOOL_SQLSTATE_LOST			"08006"
+
 extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
 
 #endif							/* PGPOOL_ERRORS_H */

@@ -230,15 +230,6 @@ typedef enum ChannelState
 	CHAN_FAILED					/* [W] worker died: backend must give up */
 } ChannelState;
 
-typedef enum RequestKind
-{
-	REQUEST_QUERY = 'Q',		/* rows wanted */
-	REQUEST_EXECUTE = 'X'		/* command status only */
-} RequestKind;
-
-/* Request flags (the byte after the kind). */
-#define REQUEST_FLAG_LAST	0x01	/* run(): released right after, reset at once */
-
 /*
  * One per PGPROC.  Waiting fields are under the lock of the pool being
  * waited on; channel fields under the channel spinlock.

@@ -52,9 +52,9 @@
 #include "worker/conn.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
-#include "common/text.h"
 #include "shm/pool.h"
-#include "proto/remote_error.h"
+#include "proto/message.h"
+#include "common/text.h"
 #include "worker/resolve.h"
 
 WorkerConn *WorkerConns = NULL;
@@ -743,7 +743,7 @@ conn_send_failed(int slotno)
 		return;
 	}
 	if (!wc->failed)
-		RemoteFailurePack(&wc->final, "08000", "could not send query to remote server", msg);
+		MsgEncodeFailure(&wc->final, "08000", "could not send query to remote server", msg);
 	wc->failed = true;
 	conn_finish_results(wc);
 	conn_finish_step(slotno);
@@ -756,34 +756,18 @@ conn_send_failed(int slotno)
 static void
 conn_read_request(WorkerConn *wc, void *data, Size len)
 {
-	MsgReader	r;
-	const char **params;
-	int			i;
+	MsgRequest	req;
+	MemoryContext old;
 
 	MemoryContextReset(wc->mcxt);	/* a cancelled request's leftovers */
-	MsgReaderInit(&r, data, len);
-	wc->kind = (RequestKind) MsgGetByte(&r);
-	wc->last_request = (MsgGetByte(&r) & REQUEST_FLAG_LAST) != 0;
-	wc->req_nparams = MsgGetInt32(&r);
-	wc->req_sql = MemoryContextStrdup(wc->mcxt, MsgGetString(&r));
-	params = MemoryContextAlloc(wc->mcxt, sizeof(char *) * (wc->req_nparams + 1));
-	for (i = 0; i < wc->req_nparams; i++)
-	{
-		int32		plen;
-		const char *p = MsgGetBytes(&r, &plen);
-
-		if (p == NULL)
-			params[i] = NULL;
-		else
-		{
-			char	   *copy = MemoryContextAlloc(wc->mcxt, plen + 1);
-
-			memcpy(copy, p, plen);
-			copy[plen] = '\0';
-			params[i] = copy;
-		}
-	}
-	wc->req_params = params;
+	old = MemoryContextSwitchTo(wc->mcxt);
+	MsgDecodeRequest(data, len, &req);
+	MemoryContextSwitchTo(old);
+	wc->kind = req.kind;
+	wc->last_request = (req.flags & REQUEST_FLAG_LAST) != 0;
+	wc->req_nparams = req.nparams;
+	wc->req_sql = req.sql;
+	wc->req_params = req.params;
 	wc->max_message = Max(wc->max_message, len);
 }
 
@@ -851,7 +835,7 @@ conn_settings_step(int slotno, bool *lost)
 			if (changed == NULL && wc->bad_setting == NULL)
 				return false;
 			if (!wc->failed)
-				RemoteFailurePack(&wc->final, "0A000",
+				MsgEncodeFailure(&wc->final, "0A000",
 								  psprintf("remote session setting \"%s\" was changed",
 										   changed ? changed : wc->bad_setting),
 								  "pgpool_ext needs client_encoding UTF8, DateStyle ISO and IntervalStyle postgres on remote connections to receive values unchanged; the results of the request were discarded and the settings restored.");
@@ -873,7 +857,7 @@ conn_settings_step(int slotno, bool *lost)
 		return false;
 	}
 	if (!wc->failed)
-		RemoteFailurePack(&wc->final, "08000", "could not send query to remote server",
+		MsgEncodeFailure(&wc->final, "08000", "could not send query to remote server",
 						  conn_error(wc));
 	wc->failed = true;
 	return false;
@@ -922,13 +906,7 @@ conn_handle_result(WorkerConn *wc, PGresult *res)
 		case PGRES_TUPLES_OK:
 			if (!wc->have_desc && wc->kind == REQUEST_QUERY)
 			{
-				appendStringInfoChar(&wc->out, MSG_ROW_DESCRIPTION);
-				MsgPutInt32(&wc->out, natts);
-				for (i = 0; i < natts; i++)
-				{
-					MsgPutInt32(&wc->out, (int32) PQftype(res, i));
-					MsgPutString(&wc->out, PQfname(res, i));
-				}
+				MsgEncodeRowDescription(&wc->out, res);
 				wc->have_desc = true;
 			}
 			if (st == PGRES_TUPLES_OK)
@@ -941,16 +919,8 @@ conn_handle_result(WorkerConn *wc, PGresult *res)
 			for (i = 0; i < natts; i++)
 				rowlen += PQgetlength(res, 0, i) + 4;
 			wc->max_message = Max(wc->max_message, rowlen);
-			if (wc->kind != REQUEST_QUERY)
-				break;
-			appendStringInfoChar(&wc->out, MSG_DATA_ROWS);
-			for (i = 0; i < natts; i++)
-			{
-				if (PQgetisnull(res, 0, i))
-					MsgPutBytes(&wc->out, NULL, -1);
-				else
-					MsgPutBytes(&wc->out, PQgetvalue(res, 0, i), PQgetlength(res, 0, i));
-			}
+			if (wc->kind == REQUEST_QUERY)
+				MsgEncodeDataRow(&wc->out, res, 0);
 			break;
 		case PGRES_COMMAND_OK:
 		case PGRES_EMPTY_QUERY:
@@ -958,12 +928,12 @@ conn_handle_result(WorkerConn *wc, PGresult *res)
 			break;
 		case PGRES_FATAL_ERROR:
 			if (!wc->failed)
-				RemoteErrorPack(&wc->final, res);
+				MsgEncodeRemoteError(&wc->final, res);
 			wc->failed = true;
 			break;
 		default:
 			if (!wc->failed)
-				RemoteFailurePack(&wc->final, "0A000",
+				MsgEncodeFailure(&wc->final, "0A000",
 								  "unexpected result from the remote server", "");
 			wc->failed = true;
 			break;
@@ -980,8 +950,7 @@ conn_finish_results(WorkerConn *wc)
 	if (!wc->failed)
 	{
 		resetStringInfo(&wc->final);
-		appendStringInfoChar(&wc->final, MSG_COMMAND_DONE);
-		MsgPutString(&wc->final, wc->status);
+		MsgEncodeCommandDone(&wc->final, wc->status);
 	}
 	wc->phase = CONN_FINISH;
 }
@@ -1031,7 +1000,7 @@ conn_next_result(int slotno, PGresult **res)
 			return NEXT_RESULT;
 		PQclear(*res);
 		if (!wc->failed && wc->procno >= 0)
-			RemoteFailurePack(&wc->final, "0A000",
+			MsgEncodeFailure(&wc->final, "0A000",
 							  "pgpool_ext does not support COPY", "");
 		wc->failed = true;
 		if (st == PGRES_COPY_OUT)
@@ -1367,7 +1336,7 @@ conn_lost(int slotno, const char *msg)
 	{
 		/* rows already in the outbox go first, then this error */
 		resetStringInfo(&wc->final);
-		RemoteFailurePack(&wc->final, "08006",
+		MsgEncodeFailure(&wc->final, "08006",
 						  psprintf("connection to the remote server of pool \"%s\" was lost",
 								   pool->name), msg);
 		wc->failed = true;
@@ -1827,7 +1796,7 @@ ConnRecoverError(int slotno, const ErrorData *edata)
 	if (!wc->sending)
 		resetStringInfo(&wc->out);
 	resetStringInfo(&wc->final);
-	RemoteFailurePack(&wc->final, unpack_sql_state(edata->sqlerrcode),
+	MsgEncodeFailure(&wc->final, unpack_sql_state(edata->sqlerrcode),
 					  edata->message ? edata->message :
 					  "error in the pool worker", edata->detail);
 	wc->failed = true;

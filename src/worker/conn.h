@@ -13,6 +13,7 @@
 #include "libpq-fe.h"
 #include "lib/stringinfo.h"
 
+#include "proto/message.h"
 #include "shm/shmem.h"
 
 /* What the worker is doing with a slot's connection (worker-local). */

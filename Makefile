@@ -12,13 +12,15 @@ OBJS = \
 	src/shm/pool.o \
 	src/shm/waitq.o \
 	src/shm/stats.o \
+	src/shm/channel.o \
 	src/proto/message.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
-	src/backend/channel.o \
+	src/backend/request.o \
 	src/backend/catalog_hooks.o \
 	src/worker/worker.o \
 	src/worker/conn.o \
+	src/worker/reject.o \
 	src/worker/cancel.o \
 	src/worker/cancel_key.o \
 	src/worker/resolve.o \

@@ -48,11 +48,11 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "backend/channel.h"
+#include "backend/handle.h"
 #include "common/compat.h"
 #include "common/guc.h"
-#include "backend/handle.h"
 #include "common/pgpool_errors.h"
+#include "shm/channel.h"
 #include "shm/pool.h"
 #include "shm/waitq.h"
 

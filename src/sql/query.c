@@ -5,7 +5,7 @@
  *	  query_json, execute and run.
  *
  * Each call sends one request to the pool worker over the backend's
- * channel (backend/channel.c) and reads the response messages as they
+ * channel (backend/request.c) and reads the response messages as they
  * stream in, decoded by the codec (proto/message.c): a row description,
  * rows, and a final command status or error.  Rows go into
  * the function's tuplestore, which spills to disk past work_mem, so a
@@ -31,14 +31,15 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "backend/channel.h"
 #include "backend/handle.h"
+#include "backend/request.h"
 #include "common/guc.h"
 #include "common/interval.h"
 #include "common/pgpool_errors.h"
 #include "common/text.h"
 #include "proto/message.h"
 #include "proto/remote_error.h"
+#include "shm/channel.h"
 #include "shm/shmem.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_query);
@@ -343,7 +344,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 	{
 		bool		done = false;
 
-		ChannelSubmit(handle, kind, flags, TextToRemote(sql), nparams,
+		RequestSubmit(handle, kind, flags, TextToRemote(sql), nparams,
 					  values);
 		while (!done)
 		{
@@ -352,7 +353,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 			MsgReader	r;
 			char		type;
 
-			ChannelReceive(&len, &data);
+			RequestReceive(&len, &data);
 			MsgReaderInit(&r, data, len);
 			while (MsgNext(&r, &type))
 			{

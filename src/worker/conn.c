@@ -48,13 +48,14 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
-#include "backend/channel.h"
+#include "shm/channel.h"
 #include "worker/conn.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
 #include "shm/pool.h"
 #include "proto/message.h"
 #include "common/text.h"
+#include "worker/reject.h"
 #include "worker/resolve.h"
 
 WorkerConn *WorkerConns = NULL;
@@ -508,7 +509,7 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 	}
 	if (slotno < 0 || slotno >= PoolShared->nslots)
 	{
-		ChannelWorkerReject(procno, "invalid request", "");
+		RejectRequest(procno, "invalid request", "");
 		return;
 	}
 	wc = &WorkerConns[slotno];
@@ -527,7 +528,7 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 				wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN &&
 				wc->phase != CONN_RESOLVING))
 	{
-		ChannelWorkerReject(procno, "connection to the remote server was lost", "");
+		RejectRequest(procno, "connection to the remote server was lost", "");
 		if (ok)
 			conn_settle(slotno, procno);	/* BUSY, no connection: broken */
 		return;
@@ -564,7 +565,7 @@ conn_start_pending(int slotno)
 	if (ok)
 		conn_begin_request(slotno, procno);
 	else
-		ChannelWorkerReject(procno, "connection to the remote server was lost", "");
+		RejectRequest(procno, "connection to the remote server was lost", "");
 }
 
 /*
@@ -596,7 +597,7 @@ conn_reject_pending(int slotno, const char *message, const char *detail)
 		LWLockRelease(PoolLock(pool));
 	}
 	/* with no connection, conn_settle makes the slot broken */
-	ChannelWorkerReject(procno, message, detail);
+	RejectRequest(procno, message, detail);
 }
 
 /*
@@ -656,13 +657,7 @@ conn_begin_request(int slotno, int procno)
 static bool
 conn_backend_gave_up(int procno)
 {
-	BackendEntry *be = &PoolShared->backends[procno];
-	bool		cancel;
-
-	SpinLockAcquire(&be->mutex);
-	cancel = be->chan_cancel;
-	SpinLockRelease(&be->mutex);
-	return cancel;
+	return ChannelGaveUp(procno);
 }
 
 /* Did the backend give up on the request being served? */
@@ -1436,7 +1431,7 @@ conn_settle(int slotno, int done_procno)
 			if (!alive)
 				PoolSetSlotState(slotno, SLOT_BROKEN);
 			else if (slot->holder_procno == done_procno &&
-					 !ChannelWorkerSubmitted(done_procno, slotno))
+					 !ChannelRequestOn(done_procno, slotno, false))
 				PoolSetSlotState(slotno, SLOT_ACQUIRED);
 			break;
 		case SLOT_RESETTING:

@@ -62,7 +62,8 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
-#include "backend/channel.h"
+#include "shm/channel.h"
+#include "worker/reject.h"
 #include "common/compat.h"
 #include "worker/conn.h"
 #include "common/guc.h"
@@ -381,7 +382,7 @@ worker_recover(void)
 	else
 		slotno = -1;
 	if (procno >= 0 && !ConnServing(procno) && ChannelWorkerClaimed(procno))
-		ChannelWorkerRejectCode(procno, unpack_sql_state(edata->sqlerrcode),
+		RejectRequestCode(procno, unpack_sql_state(edata->sqlerrcode),
 								edata->message, edata->detail);
 	ereport(LOG,
 			(errmsg("pgpool_ext worker recovered from an error"),
@@ -464,7 +465,7 @@ worker_unbusy(int slotno)
 	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 	if (slot->pool == pool && slot->state == SLOT_BUSY &&
 		slot->holder_procno >= 0 &&
-		!ChannelRequestOn(slot->holder_procno, slotno))
+		!ChannelRequestOn(slot->holder_procno, slotno, true))
 		PoolSetSlotState(slotno, SLOT_ACQUIRED);
 	LWLockRelease(PoolLock(pool));
 }

@@ -20,6 +20,10 @@ OBJS = \
 	src/backend/catalog_hooks.o \
 	src/worker/worker.o \
 	src/worker/conn.o \
+	src/worker/connect.o \
+	src/worker/request.o \
+	src/worker/drain.o \
+	src/worker/reset.o \
 	src/worker/reject.o \
 	src/worker/cancel.o \
 	src/worker/cancel_key.o \

@@ -383,7 +383,7 @@ worker_recover(void)
 		slotno = -1;
 	if (procno >= 0 && !ConnServing(procno) && ChannelWorkerClaimed(procno))
 		RejectRequestCode(procno, unpack_sql_state(edata->sqlerrcode),
-								edata->message, edata->detail);
+						  edata->message, edata->detail);
 	ereport(LOG,
 			(errmsg("pgpool_ext worker recovered from an error"),
 			 slotno >= 0 ?

@@ -1,0 +1,204 @@
+/*-------------------------------------------------------------------------
+ *
+ * reset.c
+ *	  A released, used connection made clean for its next holder: ROLLBACK,
+ *	  the pool's reset query, the output settings; or recycled.
+ *
+ * Memory: libpq's buffers grow to the largest message a connection
+ * carried and never shrink; a connection that carried one larger than
+ * pgpool_ext.max_connection_buffer is closed at release (conn_recycle).
+ *
+ * Locking: the pool lock, shared to read the reset query, exclusive to
+ * hand the connection over when the reset is done; never around libpq.
+ *
+ * src/worker/reset.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "worker/cancel.h"
+#include "worker/conn_int.h"
+#include "common/guc.h"
+#include "common/pgpool_errors.h"
+#include "shm/pool.h"
+#include "common/text.h"
+#include "worker/resolve.h"
+
+static void conn_recycle(int slotno);
+static bool conn_reset_needs_settings(WorkerConn *wc, const char *reset_query);
+
+/*
+ * conn_recycle
+ *		A used connection carried a row or request larger than
+ *		pgpool_ext.max_connection_buffer: libpq's buffers grew to hold it
+ *		and never shrink, so close it instead of resetting it.  A slot
+ *		already held again (handed over with its reset pending) gets a new
+ *		connection in place, as one that could not be reset does.
+ */
+static void
+conn_recycle(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+	bool		held;
+
+	ereport(LOG,
+			(errmsg("pgpool_ext: closing connection %d of pool \"%s\" after use: it carried a message of %zu bytes",
+					slotno, pool->name, wc->max_message),
+			 errdetail("Connections that carried a message larger than pgpool_ext.max_connection_buffer (%d kB) are not kept.",
+					   pgpool_max_connection_buffer)));
+	conn_close_libpq(wc);
+	wc->phase = CONN_NONE;
+	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	held = slot->state == SLOT_ACQUIRED || slot->state == SLOT_BUSY;
+	if (held)
+	{
+		StatsCount(&pool->stats, STAT_CLOSES);
+		slot->def_version = pool->def_version;
+		slot->remote_pid = 0;
+	}
+	LWLockRelease(&pool->lock);
+	if (held)
+		conn_open(slotno, wc->pool);
+	else
+		conn_settle(slotno, -1);	/* counts the close, frees the slot */
+}
+
+/*
+ * ConnStartReset
+ *		A released, used connection: ROLLBACK if a transaction is open, then
+ *		the pool's reset query, then the output settings; then hand it over
+ *		(SLOT_RESETTING), or run the request that waits for it
+ *		(reset_pending).  One that carried too large a message is closed
+ *		instead (conn_recycle).
+ */
+void
+ConnStartReset(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (wc->phase != CONN_READY)
+		return;
+	if (pgpool_max_connection_buffer > 0 &&
+		wc->max_message > (Size) pgpool_max_connection_buffer * 1024)
+	{
+		conn_recycle(slotno);
+		return;
+	}
+	wc->phase = CONN_RESET;
+	wc->phase_start = GetCurrentTimestamp();
+	wc->reset_step = -1;
+	conn_reset_step(slotno, false);
+}
+
+/*
+ * Must a reset restore the output settings?  Yes unless the pool's reset
+ * query set every setting back to its session default (the values the
+ * connection was opened with) and no reported setting differs.
+ */
+static bool
+conn_reset_needs_settings(WorkerConn *wc, const char *reset_query)
+{
+	return conn_setting_changed(wc->conn) != NULL ||
+		(pg_strcasecmp(reset_query, "DISCARD ALL") != 0 &&
+		 pg_strcasecmp(reset_query, "RESET ALL") != 0);
+}
+
+/*
+ * CONN_RESET: run the next reset statement (ROLLBACK, the pool's reset
+ * query, the output settings), or finish.
+ */
+void
+conn_reset_step(int slotno, bool readable)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+	char		reset_query[PGPOOL_RESET_LEN];
+	PoolEntry  *pool = &PoolShared->pools[wc->pool];
+	bool		closing;
+
+	if (wc->reset_step >= 0)
+	{
+		if (!conn_pump(slotno, readable))
+			return;
+		for (;;)
+		{
+			PGresult   *res;
+			NextResult	next = conn_next_result(slotno, &res);
+
+			if (next == NEXT_LOST || next == NEXT_WAIT)
+				return;
+			if (next == NEXT_DONE)
+				break;
+			if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+			{
+				char	   *msg = TextAscii(PQresultErrorMessage(res));
+
+				ereport(LOG,
+						(errmsg("pgpool_ext: could not reset connection %d of pool \"%s\", closing it",
+								slotno, pool->name),
+						 errdetail_internal("%s", msg)));
+				PQclear(res);
+				conn_close_libpq(wc);
+				wc->phase = CONN_NONE;
+				conn_settle(slotno, -1);
+				return;
+			}
+			PQclear(res);
+		}
+	}
+
+	LWLockAcquire(&pool->lock, LW_SHARED);
+	strlcpy(reset_query, pool->def.reset_query, sizeof(reset_query));
+	LWLockRelease(&pool->lock);
+
+	if (wc->reset_step < 0 && PQtransactionStatus(wc->conn) != PQTRANS_IDLE)
+		wc->reset_step = 0;
+	else if (wc->reset_step < 1 && reset_query[0] != '\0')
+		wc->reset_step = 1;
+	else if (wc->reset_step < 2 && conn_reset_needs_settings(wc, reset_query))
+		wc->reset_step = 2;
+	else
+	{
+		if (PQtransactionStatus(wc->conn) != PQTRANS_IDLE)
+		{
+			conn_close_libpq(wc);
+		}
+		wc->phase = wc->conn ? CONN_READY : CONN_NONE;
+		if (wc->conn == NULL)
+		{
+			conn_settle(slotno, -1);
+			return;
+		}
+		LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+		slot->reset_pending = false;
+		if (slot->state == SLOT_RESETTING)
+			PoolHandOver(slotno);
+		closing = slot->state == SLOT_CLOSING;
+		LWLockRelease(&pool->lock);
+
+		/*
+		 * Settle only a slot to close: one handed over belongs to its new
+		 * holder, who may already have made it BUSY.
+		 */
+		if (closing)
+			conn_settle(slotno, -1);
+		else if (wc->pending_procno >= 0)
+			conn_start_pending(slotno);
+		return;
+	}
+	if (!PQsendQuery(wc->conn, wc->reset_step == 0 ? "ROLLBACK" :
+					 wc->reset_step == 1 ? reset_query : PGPOOL_RESTORE_SETTINGS))
+	{
+		conn_lost(slotno, conn_error(wc));
+		return;
+	}
+	wc->want_write = PQflush(wc->conn) == 1;
+}

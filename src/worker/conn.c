@@ -40,6 +40,7 @@
 
 #include "worker/cancel.h"
 #include "backend/channel.h"
+#include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
@@ -517,4 +518,123 @@ ConnServing(int procno)
 			WorkerConns[i].pending_procno == procno)
 			return true;
 	return false;
+}
+
+/*
+ * ConnGiveUp
+ *		The janitor's deadline (connect_timeout) passed while slotno's
+ *		connection waited (what ConnWaiting said): a lookup or connect
+ *		fails, a drain or reset is given up and the connection closed.
+ */
+void
+ConnGiveUp(int slotno, ConnWait wait)
+{
+	switch (wait)
+	{
+		case CONN_WAIT_RESOLVE:
+			conn_connect_failed(slotno, "timeout expired while resolving the host name");
+			break;
+		case CONN_WAIT_CONNECT:
+			conn_connect_failed(slotno, "timeout expired");
+			break;
+		case CONN_WAIT_RESET:
+			ConnCloseSlot(slotno, "remote server did not complete the reset in time");
+			break;
+		case CONN_WAIT_CANCEL:
+			ConnCloseSlot(slotno, "remote server did not answer the cancel request");
+			break;
+		case CONN_WAIT_NONE:
+			break;
+	}
+}
+
+/*
+ * ConnInUse
+ *		Has the worker a connection on slotno, or is it opening one?
+ */
+bool
+ConnInUse(int slotno)
+{
+	return WorkerConns[slotno].phase != CONN_NONE;
+}
+
+/*
+ * ConnIsReady
+ *		Is slotno's connection up with nothing in flight on it?
+ */
+bool
+ConnIsReady(int slotno)
+{
+	return WorkerConns[slotno].phase == CONN_READY;
+}
+
+/*
+ * ConnRequestOf
+ *		The backend whose request is attached to slotno's connection, or -1.
+ */
+int
+ConnRequestOf(int slotno)
+{
+	return WorkerConns[slotno].procno;
+}
+
+/*
+ * ConnRequestWaits
+ *		Does a request wait in the worker for slotno's connection (its
+ *		reset, drain or replacement)?
+ */
+bool
+ConnRequestWaits(int slotno)
+{
+	return WorkerConns[slotno].pending_procno >= 0;
+}
+
+/*
+ * ConnWaiting
+ *		What slotno's connection waits for that connect_timeout bounds, in
+ *		pool *pool since *since; CONN_WAIT_NONE if nothing.
+ */
+ConnWait
+ConnWaiting(int slotno, int *pool, TimestampTz *since)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	*pool = wc->pool;
+	*since = wc->phase_start;
+	switch (wc->phase)
+	{
+		case CONN_RESOLVING:
+			return CONN_WAIT_RESOLVE;
+		case CONN_CONNECTING:
+			return CONN_WAIT_CONNECT;
+		case CONN_DRAIN:
+			return CONN_WAIT_CANCEL;
+		case CONN_RESET:
+			return CONN_WAIT_RESET;
+		default:
+			return CONN_WAIT_NONE;
+	}
+}
+
+/*
+ * ConnSocket
+ *		The socket of slotno's connection, or PGINVALID_SOCKET.
+ */
+pgsocket
+ConnSocket(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	return wc->conn ? PQsocket(wc->conn) : PGINVALID_SOCKET;
+}
+
+/*
+ * ConnSerial
+ *		Bumped for each new libpq connection (or socket) of slotno: a wait
+ *		set registered with an older serial names a closed socket.
+ */
+uint32
+ConnSerial(int slotno)
+{
+	return WorkerConns[slotno].serial;
 }

@@ -27,6 +27,7 @@
 
 #include "worker/cancel.h"
 #include "backend/channel.h"
+#include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
@@ -40,7 +41,6 @@ static void conn_notice_receiver(void *arg, const PGresult *res);
 static void conn_connect_params(const char *conninfo, const char **keys,
 								const char **values);
 static bool conn_resolve_start(int slotno);
-static void conn_connect_failed(int slotno, const char *msg);
 
 /* Remote notices and warnings are not for the worker's stderr: drop them. */
 static void
@@ -253,18 +253,8 @@ conn_connected(int slotno)
 		conn_start_pending(slotno);
 }
 
-/*
- * ConnFailConnect
- *		Give up on a connect in progress (janitor: connect_timeout).
- */
-void
-ConnFailConnect(int slotno, const char *why)
-{
-	conn_connect_failed(slotno, why);
-}
-
 /* A connect failed: remember why, back off, free the slot. */
-static void
+void
 conn_connect_failed(int slotno, const char *why)
 {
 	WorkerConn *wc = &WorkerConns[slotno];

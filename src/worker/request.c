@@ -39,6 +39,7 @@
 
 #include "worker/cancel.h"
 #include "backend/channel.h"
+#include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"

@@ -136,11 +136,32 @@ char *
 conn_error(WorkerConn *wc)
 {
 	char	   *msg = PoolTextAscii(wc->conn ? PQerrorMessage(wc->conn) : "out of memory");
-	int			n = strlen(msg);
 
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-		msg[--n] = '\0';
-	return msg;
+	return pchomp(msg);
+}
+
+/*
+ * conn_setting_changed
+ *		The first output setting the server reports (client_encoding,
+ *		DateStyle, IntervalStyle) that no longer has the value
+ *		PGPOOL_REMOTE_OPTIONS gave it, or NULL.  A setting the server does
+ *		not report cannot be checked (extra_float_digits is never reported).
+ */
+const char *
+conn_setting_changed(PGconn *conn)
+{
+	const char *v;
+
+	v = PQparameterStatus(conn, "client_encoding");
+	if (v != NULL && strcmp(v, "UTF8") != 0)
+		return "client_encoding";
+	v = PQparameterStatus(conn, "DateStyle");
+	if (v != NULL && strncmp(v, "ISO,", 4) != 0)
+		return "DateStyle";
+	v = PQparameterStatus(conn, "IntervalStyle");
+	if (v != NULL && strcmp(v, "postgres") != 0)
+		return "IntervalStyle";
+	return NULL;
 }
 
 /*

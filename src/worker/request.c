@@ -217,30 +217,6 @@ conn_cancel_requested(WorkerConn *wc)
 }
 
 /*
- * conn_setting_changed
- *		The first output setting the server reports (client_encoding,
- *		DateStyle, IntervalStyle) that no longer has the value
- *		PGPOOL_REMOTE_OPTIONS gave it, or NULL.  A setting the server does
- *		not report cannot be checked (extra_float_digits is never reported).
- */
-const char *
-conn_setting_changed(PGconn *conn)
-{
-	const char *v;
-
-	v = PQparameterStatus(conn, "client_encoding");
-	if (v != NULL && strcmp(v, "UTF8") != 0)
-		return "client_encoding";
-	v = PQparameterStatus(conn, "DateStyle");
-	if (v != NULL && strncmp(v, "ISO,", 4) != 0)
-		return "DateStyle";
-	v = PQparameterStatus(conn, "IntervalStyle");
-	if (v != NULL && strcmp(v, "postgres") != 0)
-		return "IntervalStyle";
-	return NULL;
-}
-
-/*
  * Send a command of the request (the request's own, req_sql, or one of
  * ours); false if libpq refused it.  The request's own runs in single-row
  * mode.

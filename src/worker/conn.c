@@ -88,7 +88,7 @@ ConnInitAll(void)
  *		non-blocking mode libpq does not wait when the socket's buffers are
  *		full (the message is dropped with the socket); in blocking mode it
  *		would wait for room, without limit.  Every connection is switched
- *		to non-blocking mode as soon as it is up (conn_connected), and one
+ *		to non-blocking mode as soon as it is up (conn_connect_done), and one
  *		that is not up sends no Terminate, so PQfinish() never waits here
  *		(verified against libpq 15's pqSendSome; test 201).
  *		A slot still resolving host names gives its lookups up.
@@ -102,7 +102,7 @@ conn_close_libpq(WorkerConn *wc)
 	if (!wc->cancel_sent && PQstatus(wc->conn) == CONNECTION_OK &&
 		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
 		(void) CancelStart(wc->conn, wc->pool, -1);
-	/* only one whose switch failed (conn_connected) is not; nothing is queued */
+	/* only one whose switch failed (conn_connect_done) is not; nothing is queued */
 	if (PQstatus(wc->conn) == CONNECTION_OK && !PQisnonblocking(wc->conn))
 		(void) PQsetnonblocking(wc->conn, 1);
 	PQfinish(wc->conn);
@@ -253,7 +253,7 @@ conn_lost(int slotno, const char *msg)
 								   pool->name), msg);
 		wc->failed = true;
 		wc->phase = CONN_FINISH;
-		conn_finish_step(slotno);
+		conn_request_finish_step(slotno);
 		return;
 	}
 	if (wc->procno >= 0 && wc->phase == CONN_FINISH)
@@ -309,10 +309,10 @@ conn_settle(int slotno, int done_procno)
 			slot->def_version = PoolShared->pools[pool].def_version;
 			slot->remote_pid = 0;
 			LWLockRelease(PoolLock(pool));
-			conn_open(slotno, pool);
+			conn_connect_open(slotno, pool);
 			return;
 		}
-		conn_reject_pending(slotno, "connection to the remote server was lost", "");
+		conn_request_reject_pending(slotno, "connection to the remote server was lost", "");
 	}
 	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 	switch (slot->state)
@@ -347,7 +347,7 @@ conn_settle(int slotno, int done_procno)
 		PoolFreeSlot(slotno);
 	}
 	else if (reset)
-		ConnStartReset(slotno);
+		ConnResetStart(slotno);
 }
 
 /*
@@ -363,13 +363,13 @@ ConnStep(int slotno, uint32 events)
 
 	/* a request waiting for a reset or a replacement may be given up */
 	if (wc->pending_procno >= 0 && conn_backend_gave_up(wc->pending_procno))
-		conn_reject_pending(slotno, "request cancelled", "");
+		conn_request_reject_pending(slotno, "request cancelled", "");
 	switch (wc->phase)
 	{
 		case CONN_NONE:
 			break;
 		case CONN_RESOLVING:
-			conn_resolve_step(slotno);
+			conn_connect_resolve_step(slotno);
 			break;
 		case CONN_CONNECTING:
 			if (events != 0)
@@ -386,10 +386,10 @@ ConnStep(int slotno, uint32 events)
 			conn_request_step(slotno);
 			break;
 		case CONN_QUERY:
-			conn_query_step(slotno, readable);
+			conn_request_query_step(slotno, readable);
 			break;
 		case CONN_FINISH:
-			conn_finish_step(slotno);
+			conn_request_finish_step(slotno);
 			break;
 		case CONN_DRAIN:
 			conn_drain_step(slotno, readable);
@@ -519,7 +519,7 @@ ConnRecoverError(int slotno, const ErrorData *edata)
 	if (wc->conn != NULL && wc->phase != CONN_FINISH &&
 		(wc->phase == CONN_QUERY || wc->phase == CONN_DRAIN ||
 		 PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE))
-		conn_start_drain(slotno);
+		conn_drain_start(slotno);
 	else
 		wc->phase = CONN_FINISH;
 }

@@ -51,12 +51,12 @@ extern pgsocket ConnSocket(int slotno);
 extern uint32 ConnSerial(int slotno);
 
 /* connect.c */
-extern bool ConnStartConnect(int pool, int partition);
+extern bool ConnConnectStart(int pool, int partition);
 
 /* request.c */
-extern void ConnAcceptRequest(int procno, int slotno, uint32 epoch);
+extern void ConnRequestAccept(int procno, int slotno, uint32 epoch);
 
 /* reset.c */
-extern void ConnStartReset(int slotno);
+extern void ConnResetStart(int slotno);
 
 #endif							/* PGPOOL_CONN_H */

@@ -94,7 +94,7 @@ typedef struct WorkerConn
 	int			req_nparams;	/* settings command runs before it */
 	const char **req_params;
 	Size		max_message;	/* largest row or request on this
-								 * connection: see conn_recycle */
+								 * connection: see conn_reset_recycle */
 	MemoryContext mcxt;			/* reset after each request */
 } WorkerConn;
 
@@ -111,25 +111,25 @@ typedef enum NextResult
 extern void conn_close_libpq(WorkerConn *wc);
 extern void conn_drop_notifies(WorkerConn *wc);
 extern char *conn_error(WorkerConn *wc);
-extern void conn_open(int slotno, int pool);
-extern void conn_resolve_step(int slotno);
+extern void conn_connect_open(int slotno, int pool);
+extern void conn_connect_resolve_step(int slotno);
 extern void conn_connect_step(int slotno);
-extern void conn_connected(int slotno);
+extern void conn_connect_done(int slotno);
 extern void conn_connect_failed(int slotno, const char *why);
-extern void conn_start_pending(int slotno);
-extern void conn_reject_pending(int slotno, const char *message,
-								const char *detail);
+extern void conn_request_start_pending(int slotno);
+extern void conn_request_reject_pending(int slotno, const char *message,
+										const char *detail);
 extern bool conn_backend_gave_up(int procno);
 extern const char *conn_setting_changed(PGconn *conn);
 extern void conn_request_step(int slotno);
-extern NextResult conn_next_result(int slotno, PGresult **res);
+extern NextResult conn_request_next_result(int slotno, PGresult **res);
 extern bool conn_pump(int slotno, bool readable);
-extern void conn_query_step(int slotno, bool readable);
-extern void conn_finish_step(int slotno);
-extern void conn_cancel(int slotno);
-extern void conn_start_drain(int slotno);
+extern void conn_request_query_step(int slotno, bool readable);
+extern void conn_request_finish_step(int slotno);
+extern void conn_drain_cancel(int slotno);
+extern void conn_drain_start(int slotno);
 extern void conn_drain_step(int slotno, bool readable);
-extern void conn_channel_end(WorkerConn *wc);
+extern void conn_request_channel_end(WorkerConn *wc);
 extern void conn_request_end(int slotno);
 extern void conn_lost(int slotno, const char *msg);
 extern void conn_settle(int slotno, int done_procno);

@@ -246,11 +246,11 @@ janitor_pool(int p, bool sweep, int *connecting)
 		/* a connect that failed at once has set a backoff: respect it */
 		if (pool->next_connect_at > GetCurrentTimestamp())
 			break;
-		if (ConnStartConnect(p, open_for[i]))
+		if (ConnConnectStart(p, open_for[i]))
 			continue;
 		/* every slot is taken: waiters may have another pool's idle one */
 		if (!for_waiters[i] || !janitor_free_slot_for(p) ||
-			!ConnStartConnect(p, open_for[i]))
+			!ConnConnectStart(p, open_for[i]))
 			break;
 	}
 	pfree(open_for);

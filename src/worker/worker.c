@@ -177,11 +177,11 @@ static void worker_keep_revocations(int idx, const LoadedDefinition *ld);
 static bool worker_lock_tables(bool *present);
 
 /*
- * PoolRegisterWorker
+ * WorkerRegister
  *		_PG_init: register the one static pool worker.
  */
 void
-PoolRegisterWorker(void)
+WorkerRegister(void)
 {
 	BackgroundWorker worker;
 
@@ -409,7 +409,7 @@ worker_accept_requests(void)
 			continue;
 		serving_procno = i;
 		serving_slot = slotno >= 0 && slotno < PoolShared->nslots ? slotno : -1;
-		ConnAcceptRequest(i, slotno, epoch);
+		ConnRequestAccept(i, slotno, epoch);
 	}
 	serving_procno = -1;
 	serving_slot = -1;
@@ -437,7 +437,7 @@ worker_handle_released(void)
 			ConnCloseSlot(i, "closed");
 		else if ((slot->state == SLOT_RESETTING || slot->reset_pending) &&
 				 ConnIsReady(i))
-			ConnStartReset(i);
+			ConnResetStart(i);
 		else if (slot->state == SLOT_BUSY && ConnIsReady(i) &&
 				 !ConnRequestWaits(i))
 			worker_unbusy(i);

@@ -39,11 +39,12 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
+#include "shm/channel.h"
+#include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
 #include "shm/pool.h"
-#include "shm/channel.h"
 #include "proto/message.h"
 #include "common/text.h"
 #include "worker/resolve.h"
@@ -88,7 +89,7 @@ ConnInitAll(void)
  *		non-blocking mode libpq does not wait when the socket's buffers are
  *		full (the message is dropped with the socket); in blocking mode it
  *		would wait for room, without limit.  Every connection is switched
- *		to non-blocking mode as soon as it is up (conn_connected), and one
+ *		to non-blocking mode as soon as it is up (conn_connect_done), and one
  *		that is not up sends no Terminate, so PQfinish() never waits here
  *		(verified against libpq 15's pqSendSome; test 201).
  *		A slot still resolving host names gives its lookups up.
@@ -102,7 +103,7 @@ conn_close_libpq(WorkerConn *wc)
 	if (!wc->cancel_sent && PQstatus(wc->conn) == CONNECTION_OK &&
 		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
 		(void) CancelStart(wc->conn, wc->pool, -1);
-	/* only one whose switch failed (conn_connected) is not; nothing is queued */
+	/* only one whose switch failed (conn_connect_done) is not; nothing is queued */
 	if (PQstatus(wc->conn) == CONNECTION_OK && !PQisnonblocking(wc->conn))
 		(void) PQsetnonblocking(wc->conn, 1);
 	PQfinish(wc->conn);
@@ -136,11 +137,32 @@ char *
 conn_error(WorkerConn *wc)
 {
 	char	   *msg = TextAscii(wc->conn ? PQerrorMessage(wc->conn) : "out of memory");
-	int			n = strlen(msg);
 
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-		msg[--n] = '\0';
-	return msg;
+	return pchomp(msg);
+}
+
+/*
+ * conn_setting_changed
+ *		The first output setting the server reports (client_encoding,
+ *		DateStyle, IntervalStyle) that no longer has the value
+ *		PGPOOL_REMOTE_OPTIONS gave it, or NULL.  A setting the server does
+ *		not report cannot be checked (extra_float_digits is never reported).
+ */
+const char *
+conn_setting_changed(PGconn *conn)
+{
+	const char *v;
+
+	v = PQparameterStatus(conn, "client_encoding");
+	if (v != NULL && strcmp(v, "UTF8") != 0)
+		return "client_encoding";
+	v = PQparameterStatus(conn, "DateStyle");
+	if (v != NULL && strncmp(v, "ISO,", 4) != 0)
+		return "DateStyle";
+	v = PQparameterStatus(conn, "IntervalStyle");
+	if (v != NULL && strcmp(v, "postgres") != 0)
+		return "IntervalStyle";
+	return NULL;
 }
 
 /*
@@ -226,7 +248,7 @@ conn_lost(int slotno, const char *msg)
 								  pool->name), msg);
 		wc->failed = true;
 		wc->phase = CONN_FINISH;
-		conn_finish_step(slotno);
+		conn_request_finish_step(slotno);
 		return;
 	}
 	if (wc->procno >= 0 && wc->phase == CONN_FINISH)
@@ -282,10 +304,10 @@ conn_settle(int slotno, int done_procno)
 			slot->def_version = PoolShared->pools[pool].def_version;
 			slot->remote_pid = 0;
 			LWLockRelease(PoolLock(pool));
-			conn_open(slotno, pool);
+			conn_connect_open(slotno, pool);
 			return;
 		}
-		conn_reject_pending(slotno, "connection to the remote server was lost", "");
+		conn_request_reject_pending(slotno, "connection to the remote server was lost", "");
 	}
 	LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 	switch (slot->state)
@@ -320,7 +342,7 @@ conn_settle(int slotno, int done_procno)
 		PoolFreeSlot(slotno);
 	}
 	else if (reset)
-		ConnStartReset(slotno);
+		ConnResetStart(slotno);
 }
 
 /*
@@ -336,13 +358,13 @@ ConnStep(int slotno, uint32 events)
 
 	/* a request waiting for a reset or a replacement may be given up */
 	if (wc->pending_procno >= 0 && conn_backend_gave_up(wc->pending_procno))
-		conn_reject_pending(slotno, "request cancelled", "");
+		conn_request_reject_pending(slotno, "request cancelled", "");
 	switch (wc->phase)
 	{
 		case CONN_NONE:
 			break;
 		case CONN_RESOLVING:
-			conn_resolve_step(slotno);
+			conn_connect_resolve_step(slotno);
 			break;
 		case CONN_CONNECTING:
 			if (events != 0)
@@ -359,10 +381,10 @@ ConnStep(int slotno, uint32 events)
 			conn_request_step(slotno);
 			break;
 		case CONN_QUERY:
-			conn_query_step(slotno, readable);
+			conn_request_query_step(slotno, readable);
 			break;
 		case CONN_FINISH:
-			conn_finish_step(slotno);
+			conn_request_finish_step(slotno);
 			break;
 		case CONN_DRAIN:
 			conn_drain_step(slotno, readable);
@@ -492,7 +514,7 @@ ConnRecoverError(int slotno, const ErrorData *edata)
 	if (wc->conn != NULL && wc->phase != CONN_FINISH &&
 		(wc->phase == CONN_QUERY || wc->phase == CONN_DRAIN ||
 		 PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE))
-		conn_start_drain(slotno);
+		conn_drain_start(slotno);
 	else
 		wc->phase = CONN_FINISH;
 }
@@ -512,4 +534,123 @@ ConnServing(int procno)
 			WorkerConns[i].pending_procno == procno)
 			return true;
 	return false;
+}
+
+/*
+ * ConnGiveUp
+ *		The janitor's deadline (connect_timeout) passed while slotno's
+ *		connection waited (what ConnWaiting said): a lookup or connect
+ *		fails, a drain or reset is given up and the connection closed.
+ */
+void
+ConnGiveUp(int slotno, ConnWait wait)
+{
+	switch (wait)
+	{
+		case CONN_WAIT_RESOLVE:
+			conn_connect_failed(slotno, "timeout expired while resolving the host name");
+			break;
+		case CONN_WAIT_CONNECT:
+			conn_connect_failed(slotno, "timeout expired");
+			break;
+		case CONN_WAIT_RESET:
+			ConnCloseSlot(slotno, "remote server did not complete the reset in time");
+			break;
+		case CONN_WAIT_CANCEL:
+			ConnCloseSlot(slotno, "remote server did not answer the cancel request");
+			break;
+		case CONN_WAIT_NONE:
+			break;
+	}
+}
+
+/*
+ * ConnInUse
+ *		Has the worker a connection on slotno, or is it opening one?
+ */
+bool
+ConnInUse(int slotno)
+{
+	return WorkerConns[slotno].phase != CONN_NONE;
+}
+
+/*
+ * ConnIsReady
+ *		Is slotno's connection up with nothing in flight on it?
+ */
+bool
+ConnIsReady(int slotno)
+{
+	return WorkerConns[slotno].phase == CONN_READY;
+}
+
+/*
+ * ConnRequestOf
+ *		The backend whose request is attached to slotno's connection, or -1.
+ */
+int
+ConnRequestOf(int slotno)
+{
+	return WorkerConns[slotno].procno;
+}
+
+/*
+ * ConnRequestWaits
+ *		Does a request wait in the worker for slotno's connection (its
+ *		reset, drain or replacement)?
+ */
+bool
+ConnRequestWaits(int slotno)
+{
+	return WorkerConns[slotno].pending_procno >= 0;
+}
+
+/*
+ * ConnWaiting
+ *		What slotno's connection waits for that connect_timeout bounds, in
+ *		pool *pool since *since; CONN_WAIT_NONE if nothing.
+ */
+ConnWait
+ConnWaiting(int slotno, int *pool, TimestampTz *since)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	*pool = wc->pool;
+	*since = wc->phase_start;
+	switch (wc->phase)
+	{
+		case CONN_RESOLVING:
+			return CONN_WAIT_RESOLVE;
+		case CONN_CONNECTING:
+			return CONN_WAIT_CONNECT;
+		case CONN_DRAIN:
+			return CONN_WAIT_CANCEL;
+		case CONN_RESET:
+			return CONN_WAIT_RESET;
+		default:
+			return CONN_WAIT_NONE;
+	}
+}
+
+/*
+ * ConnSocket
+ *		The socket of slotno's connection, or PGINVALID_SOCKET.
+ */
+pgsocket
+ConnSocket(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	return wc->conn ? PQsocket(wc->conn) : PGINVALID_SOCKET;
+}
+
+/*
+ * ConnSerial
+ *		Bumped for each new libpq connection (or socket) of slotno: a wait
+ *		set registered with an older serial names a closed socket.
+ */
+uint32
+ConnSerial(int slotno)
+{
+	return WorkerConns[slotno].serial;
 }

@@ -17,7 +17,11 @@
 #ifndef PGPOOL_CONN_INT_H
 #define PGPOOL_CONN_INT_H
 
-#include "worker/conn.h"
+#include "libpq-fe.h"
+#include "lib/stringinfo.h"
+
+#include "proto/message.h"
+#include "shm/shmem.h"
 
 /*
  * Output settings forced on every remote connection (at connect, through
@@ -35,6 +39,68 @@
 	"SET client_encoding = 'UTF8'; SET datestyle = 'ISO'; " \
 	"SET intervalstyle = 'postgres'; SET extra_float_digits = 3"
 
+/* What the worker is doing with a slot's connection (worker-local). */
+typedef enum ConnPhase
+{
+	CONN_NONE = 0,				/* no libpq connection */
+	CONN_RESOLVING,				/* looking up host names (resolve.c) */
+	CONN_CONNECTING,			/* PQconnectPoll in progress */
+	CONN_READY,					/* connected, nothing in flight */
+	CONN_REQUEST,				/* reading a request from the backend */
+	CONN_QUERY,					/* remote query running, rows streaming */
+	CONN_FINISH,				/* results done, flushing the last messages */
+	CONN_DRAIN,					/* cancelled: discarding remote results */
+	CONN_RESET					/* ROLLBACK and reset query after release */
+} ConnPhase;
+
+/* A command of ours around the request's own (WorkerConn.extra). */
+#define CONN_EXTRA_NONE		0
+#define CONN_EXTRA_BEFORE	1	/* restoring the settings, request next */
+#define CONN_EXTRA_AFTER	2	/* restoring the settings, request failed */
+
+typedef struct WorkerConn
+{
+	PGconn	   *conn;
+	uint32		serial;			/* bumped for each new PGconn */
+	ConnPhase	phase;
+	PostgresPollingStatusType poll; /* CONNECTING: what to wait for */
+	TimestampTz phase_start;
+	int			pool;
+	char		conninfo[PGPOOL_CONNINFO_LEN];	/* the one connected with */
+	bool		want_write;		/* PQflush has more to send */
+	bool		cancel_sent;	/* a cancel went out for the running query */
+
+	/* the request being served */
+	int			procno;			/* backend, or -1 */
+	int			pending_procno; /* claimed request waiting for the reset */
+	int			drain_procno;	/* CONN_DRAIN: whose request it was */
+	bool		last_request;	/* REQUEST_FLAG_LAST: reset when done */
+	shm_mq_handle *req;
+	shm_mq_handle *resp;
+	RequestKind kind;
+	bool		sending;		/* out is partly in the queue: resend it */
+	bool		have_desc;		/* a row description was sent for this set */
+	bool		failed;			/* an error message is the final one */
+	bool		copy_out;		/* discarding the data of a refused COPY TO */
+	char		status[64];		/* last command status */
+	StringInfoData out;			/* messages not yet in the queue */
+	StringInfoData final;		/* error message, if any */
+	int			reset_step;		/* CONN_RESET: 0 rollback, 1 reset query,
+								 * 2 output settings */
+	int			extra;			/* CONN_EXTRA_*: a settings command of ours
+								 * runs before or after the request's */
+	const char *bad_setting;	/* the request ran with this setting
+								 * changed (restoring it failed) */
+	const char *req_sql;		/* the request, kept (in mcxt) while a */
+	int			req_nparams;	/* settings command runs before it */
+	const char **req_params;
+	Size		max_message;	/* largest row or request on this
+								 * connection: see conn_reset_recycle */
+	MemoryContext mcxt;			/* reset after each request */
+} WorkerConn;
+
+extern WorkerConn *WorkerConns;
+
 typedef enum NextResult
 {
 	NEXT_RESULT,				/* a result is there */
@@ -46,24 +112,25 @@ typedef enum NextResult
 extern void conn_close_libpq(WorkerConn *wc);
 extern void conn_drop_notifies(WorkerConn *wc);
 extern char *conn_error(WorkerConn *wc);
-extern void conn_open(int slotno, int pool);
-extern void conn_resolve_step(int slotno);
+extern void conn_connect_open(int slotno, int pool);
+extern void conn_connect_resolve_step(int slotno);
 extern void conn_connect_step(int slotno);
-extern void conn_connected(int slotno);
-extern void conn_start_pending(int slotno);
-extern void conn_reject_pending(int slotno, const char *message,
-								const char *detail);
+extern void conn_connect_done(int slotno);
+extern void conn_connect_failed(int slotno, const char *why);
+extern void conn_request_start_pending(int slotno);
+extern void conn_request_reject_pending(int slotno, const char *message,
+										const char *detail);
 extern bool conn_backend_gave_up(int procno);
 extern const char *conn_setting_changed(PGconn *conn);
 extern void conn_request_step(int slotno);
-extern NextResult conn_next_result(int slotno, PGresult **res);
+extern NextResult conn_request_next_result(int slotno, PGresult **res);
 extern bool conn_pump(int slotno, bool readable);
-extern void conn_query_step(int slotno, bool readable);
-extern void conn_finish_step(int slotno);
-extern void conn_cancel(int slotno);
-extern void conn_start_drain(int slotno);
+extern void conn_request_query_step(int slotno, bool readable);
+extern void conn_request_finish_step(int slotno);
+extern void conn_drain_cancel(int slotno);
+extern void conn_drain_start(int slotno);
 extern void conn_drain_step(int slotno, bool readable);
-extern void conn_channel_end(WorkerConn *wc);
+extern void conn_request_channel_end(WorkerConn *wc);
 extern void conn_request_end(int slotno);
 extern void conn_lost(int slotno, const char *msg);
 extern void conn_settle(int slotno, int done_procno);

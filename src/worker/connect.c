@@ -26,6 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
+#include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
@@ -34,30 +35,29 @@
 
 #define PGPOOL_CONNECT_NPARAMS 5
 
-static void conn_notice_receiver(void *arg, const PGresult *res);
+static void conn_connect_notice_receiver(void *arg, const PGresult *res);
 static void conn_connect_params(const char *conninfo, const char **keys,
 								const char **values);
-static bool conn_resolve_start(int slotno);
-static void conn_connect_failed(int slotno, const char *msg);
+static bool conn_connect_resolve_start(int slotno);
 
 /* Remote notices and warnings are not for the worker's stderr: drop them. */
 static void
-conn_notice_receiver(void *arg, const PGresult *res)
+conn_connect_notice_receiver(void *arg, const PGresult *res)
 {
 }
 
 /*
- * ConnStartConnect
+ * ConnConnectStart
  *		Open a new connection for pool/partition; false if no slot is free.
  */
 bool
-ConnStartConnect(int pool, int partition)
+ConnConnectStart(int pool, int partition)
 {
 	int			slotno = PoolAllocSlot(pool, partition);
 
 	if (slotno < 0)
 		return false;
-	conn_open(slotno, pool);
+	conn_connect_open(slotno, pool);
 	return true;
 }
 
@@ -101,12 +101,12 @@ conn_connect_params(const char *conninfo, const char **keys,
 }
 
 /*
- * conn_open
+ * conn_connect_open
  *		Start connecting slotno (new, or held by a backend whose request
  *		waits for a replacement) with pool's current conninfo.
  */
 void
-conn_open(int slotno, int pool)
+conn_connect_open(int slotno, int pool)
 {
 	const char *keys[PGPOOL_CONNECT_NPARAMS];
 	const char *values[PGPOOL_CONNECT_NPARAMS];
@@ -122,7 +122,7 @@ conn_open(int slotno, int pool)
 
 	conn_connect_params(wc->conninfo, keys, values);
 	wc->pool = pool;
-	if (wc->phase != CONN_RESOLVING && conn_resolve_start(slotno))
+	if (wc->phase != CONN_RESOLVING && conn_connect_resolve_start(slotno))
 		return;
 	wc->phase = CONN_CONNECTING;
 	wc->phase_start = GetCurrentTimestamp();
@@ -132,7 +132,7 @@ conn_open(int slotno, int pool)
 	wc->conn = ResolveConnectStart(slotno, keys, values);
 	wc->serial++;
 	if (wc->conn != NULL)
-		PQsetNoticeReceiver(wc->conn, conn_notice_receiver, NULL);
+		PQsetNoticeReceiver(wc->conn, conn_connect_notice_receiver, NULL);
 	if (wc->conn == NULL || PQstatus(wc->conn) == CONNECTION_BAD)
 		conn_connect_failed(slotno, NULL);
 }
@@ -143,7 +143,7 @@ conn_open(int slotno, int pool)
  * failed at once.
  */
 static bool
-conn_resolve_start(int slotno)
+conn_connect_resolve_start(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	char	   *msg = NULL;
@@ -161,7 +161,7 @@ conn_resolve_start(int slotno)
 
 /* RESOLVING: are the lookups done?  Then connect to what they found. */
 void
-conn_resolve_step(int slotno)
+conn_connect_resolve_step(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	char	   *msg = NULL;
@@ -174,7 +174,7 @@ conn_resolve_step(int slotno)
 			conn_connect_failed(slotno, msg);
 			break;
 		default:
-			conn_open(slotno, wc->pool);
+			conn_connect_open(slotno, wc->pool);
 			break;
 	}
 }
@@ -189,7 +189,7 @@ conn_connect_step(int slotno)
 	/* libpq may have moved to another socket (next host or address) */
 	wc->serial++;
 	if (wc->poll == PGRES_POLLING_OK)
-		conn_connected(slotno);
+		conn_connect_done(slotno);
 	else if (wc->poll == PGRES_POLLING_FAILED)
 		conn_connect_failed(slotno, NULL);
 }
@@ -199,7 +199,7 @@ conn_connect_step(int slotno)
  * one that could not be reset, run the request that waits for it.
  */
 void
-conn_connected(int slotno)
+conn_connect_done(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	SlotEntry  *slot = &PoolShared->slots[slotno];
@@ -241,28 +241,18 @@ conn_connected(int slotno)
 		conn_close_libpq(wc);
 		wc->phase = CONN_NONE;
 		if (wc->pending_procno >= 0)
-			conn_reject_pending(slotno, "connection to the remote server was lost",
-								"Its replacement did not authenticate with a password.");
+			conn_request_reject_pending(slotno, "connection to the remote server was lost",
+										"Its replacement did not authenticate with a password.");
 		conn_settle(slotno, -1);
 	}
 	else if (closing)
 		conn_settle(slotno, -1);
 	else if (wc->pending_procno >= 0)
-		conn_start_pending(slotno);
-}
-
-/*
- * ConnFailConnect
- *		Give up on a connect in progress (janitor: connect_timeout).
- */
-void
-ConnFailConnect(int slotno, const char *why)
-{
-	conn_connect_failed(slotno, why);
+		conn_request_start_pending(slotno);
 }
 
 /* A connect failed: remember why, back off, free the slot. */
-static void
+void
 conn_connect_failed(int slotno, const char *why)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
@@ -291,7 +281,7 @@ conn_connect_failed(int slotno, const char *why)
 	conn_close_libpq(wc);
 	wc->phase = CONN_NONE;
 	if (wc->pending_procno >= 0)
-		conn_reject_pending(slotno, "could not connect to the remote server", msg);
+		conn_request_reject_pending(slotno, "could not connect to the remote server", msg);
 	/* only the worker moves a slot out of CONNECTING */
 	if (PoolShared->slots[slotno].state == SLOT_CONNECTING)
 		PoolFreeSlot(slotno);

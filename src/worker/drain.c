@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
+#include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
@@ -39,7 +40,7 @@ static void conn_drain_end(int slotno);
  * worker (pending_procno) until the drain is over.
  */
 void
-conn_cancel(int slotno)
+conn_drain_cancel(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 
@@ -51,8 +52,8 @@ conn_cancel(int slotno)
 		return;
 	}
 	wc->drain_procno = wc->procno;
-	conn_channel_end(wc);
-	conn_start_drain(slotno);
+	conn_request_channel_end(wc);
+	conn_drain_start(slotno);
 }
 
 /*
@@ -61,7 +62,7 @@ conn_cancel(int slotno)
  * final message is delivered when the drain is over.
  */
 void
-conn_start_drain(int slotno)
+conn_drain_start(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 
@@ -102,14 +103,14 @@ conn_drain_step(int slotno, bool readable)
 		resetStringInfo(&wc->out);
 		wc->sending = false;
 		wc->drain_procno = wc->procno;
-		conn_channel_end(wc);
+		conn_request_channel_end(wc);
 	}
 	if (!conn_pump(slotno, readable))
 		return;
 	for (;;)
 	{
 		PGresult   *res;
-		NextResult	next = conn_next_result(slotno, &res);
+		NextResult	next = conn_request_next_result(slotno, &res);
 
 		/*
 		 * Not before our cancel request is through: arriving late, it would
@@ -140,7 +141,7 @@ conn_drain_end(int slotno)
 	{
 		/* error recovery: now deliver the error to the waiting backend */
 		wc->phase = CONN_FINISH;
-		conn_finish_step(slotno);
+		conn_request_finish_step(slotno);
 		return;
 	}
 	wc->drain_procno = -1;
@@ -159,7 +160,7 @@ conn_drain_end(int slotno)
 		LWLockRelease(PoolLock(pool));
 	}
 	if (reset)
-		ConnStartReset(slotno);
+		ConnResetStart(slotno);
 	else
-		conn_start_pending(slotno);
+		conn_request_start_pending(slotno);
 }

@@ -123,26 +123,20 @@ janitor_connect_timeouts(TimestampTz now, int *connecting)
 
 	for (i = 0; i < PoolShared->nslots; i++)
 	{
-		WorkerConn *wc = &WorkerConns[i];
+		int			pool;
+		TimestampTz since;
+		ConnWait	wait = ConnWaiting(i, &pool, &since);
 		int			limit;
 
-		if (wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN &&
-			wc->phase != CONN_RESET && wc->phase != CONN_RESOLVING)
+		if (wait == CONN_WAIT_NONE)
 			continue;
-		limit = PoolShared->pools[wc->pool].def.connect_timeout_ms;
-		if (limit > 0 && TimestampDifferenceExceeds(wc->phase_start, now, limit))
+		limit = PoolShared->pools[pool].def.connect_timeout_ms;
+		if (limit > 0 && TimestampDifferenceExceeds(since, now, limit))
 		{
-			if (wc->phase == CONN_RESOLVING)
-				ConnFailConnect(i, "timeout expired while resolving the host name");
-			else if (wc->phase == CONN_CONNECTING)
-				ConnFailConnect(i, "timeout expired");
-			else
-				ConnCloseSlot(i, wc->phase == CONN_RESET ?
-							  "remote server did not complete the reset in time" :
-							  "remote server did not answer the cancel request");
+			ConnGiveUp(i, wait);
 			continue;
 		}
-		if (wc->phase == CONN_CONNECTING || wc->phase == CONN_RESOLVING)
+		if (wait == CONN_WAIT_CONNECT || wait == CONN_WAIT_RESOLVE)
 			(*connecting)++;
 	}
 }
@@ -252,11 +246,11 @@ janitor_pool(int p, bool sweep, int *connecting)
 		/* a connect that failed at once has set a backoff: respect it */
 		if (pool->next_connect_at > GetCurrentTimestamp())
 			break;
-		if (ConnStartConnect(p, open_for[i]))
+		if (ConnConnectStart(p, open_for[i]))
 			continue;
 		/* every slot is taken: waiters may have another pool's idle one */
 		if (!for_waiters[i] || !janitor_free_slot_for(p) ||
-			!ConnStartConnect(p, open_for[i]))
+			!ConnConnectStart(p, open_for[i]))
 			break;
 	}
 	pfree(open_for);
@@ -348,7 +342,7 @@ janitor_drop(int p)
 
 		if (slot->pool != p)
 			continue;
-		if (WorkerConns[i].phase != CONN_NONE)
+		if (ConnInUse(i))
 			ConnCloseSlot(i, "pool was dropped");
 		if (slot->pool == p)
 			referenced = true;

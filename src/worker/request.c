@@ -15,7 +15,7 @@
  * Values arrive as the remote holds them: every connection is opened with
  * client_encoding UTF8 and fixed output settings (PGPOOL_REMOTE_OPTIONS),
  * restored by every reset.  A request during which the server reported a
- * change of one of them fails (conn_settings_step) and the settings are
+ * change of one of them fails (conn_request_settings_step) and the settings are
  * restored before the next request.  XXX: the server reports a setting
  * only at the end of a query cycle and only if it differs from what it
  * last reported, so a setting changed and changed back within one
@@ -38,29 +38,30 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
+#include "shm/channel.h"
+#include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
 #include "shm/pool.h"
-#include "shm/channel.h"
 #include "proto/message.h"
 #include "worker/reject.h"
 #include "worker/resolve.h"
 
-static void conn_begin_request(int slotno, int procno);
-static bool conn_cancel_requested(WorkerConn *wc);
-static bool conn_send_command(WorkerConn *wc, bool own);
-static void conn_send_failed(int slotno);
-static void conn_read_request(WorkerConn *wc, void *data, Size len);
-static bool conn_settings_step(int slotno, bool *lost);
-static bool conn_send_out(WorkerConn *wc);
-static void conn_handle_result(WorkerConn *wc, PGresult *res);
-static void conn_finish_results(WorkerConn *wc);
-static void conn_detach_queues(WorkerConn *wc);
-static void conn_mark_not_busy(int slotno);
+static void conn_request_begin(int slotno, int procno);
+static bool conn_request_cancelled(WorkerConn *wc);
+static bool conn_request_send(WorkerConn *wc, bool own);
+static void conn_request_send_failed(int slotno);
+static void conn_request_read(WorkerConn *wc, void *data, Size len);
+static bool conn_request_settings_step(int slotno, bool *lost);
+static bool conn_request_send_out(WorkerConn *wc);
+static void conn_request_result(WorkerConn *wc, PGresult *res);
+static void conn_request_finish_results(WorkerConn *wc);
+static void conn_request_detach(WorkerConn *wc);
+static void conn_request_not_busy(int slotno);
 
 /*
- * ConnAcceptRequest
+ * ConnRequestAccept
  *		The worker claimed a request of backend procno on slotno (submitted
  *		in worker epoch epoch): check that it may run, attach, start it.
  *		A request that may not run (stale, connection gone, slot not held
@@ -71,7 +72,7 @@ static void conn_mark_not_busy(int slotno);
  *		state never reaches it.
  */
 void
-ConnAcceptRequest(int procno, int slotno, uint32 epoch)
+ConnRequestAccept(int procno, int slotno, uint32 epoch)
 {
 	WorkerConn *wc;
 	SlotEntry  *slot;
@@ -116,15 +117,15 @@ ConnAcceptRequest(int procno, int slotno, uint32 epoch)
 	{
 		wc->pending_procno = procno;
 		if (wc->phase == CONN_READY)
-			ConnStartReset(slotno);
+			ConnResetStart(slotno);
 		return;
 	}
-	conn_begin_request(slotno, procno);
+	conn_request_begin(slotno, procno);
 }
 
 /* The reset is done: run the request that waited for it, if still wanted. */
 void
-conn_start_pending(int slotno)
+conn_request_start_pending(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	SlotEntry  *slot = &PoolShared->slots[slotno];
@@ -141,7 +142,7 @@ conn_start_pending(int slotno)
 		LWLockRelease(PoolLock(pool));
 	}
 	if (ok)
-		conn_begin_request(slotno, procno);
+		conn_request_begin(slotno, procno);
 	else
 		RejectRequest(procno, "connection to the remote server was lost", "");
 }
@@ -152,7 +153,7 @@ conn_start_pending(int slotno)
  * longer busy.
  */
 void
-conn_reject_pending(int slotno, const char *message, const char *detail)
+conn_request_reject_pending(int slotno, const char *message, const char *detail)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	SlotEntry  *slot = &PoolShared->slots[slotno];
@@ -180,7 +181,7 @@ conn_reject_pending(int slotno, const char *message, const char *detail)
 
 /* Attach to procno's queues and start its request on slotno. */
 static void
-conn_begin_request(int slotno, int procno)
+conn_request_begin(int slotno, int procno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	MemoryContext old;
@@ -211,33 +212,9 @@ conn_begin_request(int slotno, int procno)
 
 /* Did the backend give up on the request being served? */
 static bool
-conn_cancel_requested(WorkerConn *wc)
+conn_request_cancelled(WorkerConn *wc)
 {
 	return wc->procno < 0 || conn_backend_gave_up(wc->procno);
-}
-
-/*
- * conn_setting_changed
- *		The first output setting the server reports (client_encoding,
- *		DateStyle, IntervalStyle) that no longer has the value
- *		PGPOOL_REMOTE_OPTIONS gave it, or NULL.  A setting the server does
- *		not report cannot be checked (extra_float_digits is never reported).
- */
-const char *
-conn_setting_changed(PGconn *conn)
-{
-	const char *v;
-
-	v = PQparameterStatus(conn, "client_encoding");
-	if (v != NULL && strcmp(v, "UTF8") != 0)
-		return "client_encoding";
-	v = PQparameterStatus(conn, "DateStyle");
-	if (v != NULL && strncmp(v, "ISO,", 4) != 0)
-		return "DateStyle";
-	v = PQparameterStatus(conn, "IntervalStyle");
-	if (v != NULL && strcmp(v, "postgres") != 0)
-		return "IntervalStyle";
-	return NULL;
 }
 
 /*
@@ -246,7 +223,7 @@ conn_setting_changed(PGconn *conn)
  * mode.
  */
 static bool
-conn_send_command(WorkerConn *wc, bool own)
+conn_request_send(WorkerConn *wc, bool own)
 {
 	int			ok;
 
@@ -276,7 +253,7 @@ conn_send_command(WorkerConn *wc, bool own)
  * else fails the request.
  */
 static void
-conn_send_failed(int slotno)
+conn_request_send_failed(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	char	   *msg = conn_error(wc);
@@ -289,8 +266,8 @@ conn_send_failed(int slotno)
 	if (!wc->failed)
 		MsgEncodeFailure(&wc->final, "08000", "could not send query to remote server", msg);
 	wc->failed = true;
-	conn_finish_results(wc);
-	conn_finish_step(slotno);
+	conn_request_finish_results(wc);
+	conn_request_finish_step(slotno);
 }
 
 /*
@@ -298,7 +275,7 @@ conn_send_failed(int slotno)
  * its size, which libpq's output buffer will reach.
  */
 static void
-conn_read_request(WorkerConn *wc, void *data, Size len)
+conn_request_read(WorkerConn *wc, void *data, Size len)
 {
 	MsgRequest	req;
 	MemoryContext old;
@@ -328,28 +305,28 @@ conn_request_step(int slotno)
 	void	   *data;
 	shm_mq_result res = shm_mq_receive(wc->req, &len, &data, true);
 
-	if (res == SHM_MQ_WOULD_BLOCK && !conn_cancel_requested(wc))
+	if (res == SHM_MQ_WOULD_BLOCK && !conn_request_cancelled(wc))
 		return;
-	if (res != SHM_MQ_SUCCESS || conn_cancel_requested(wc))
+	if (res != SHM_MQ_SUCCESS || conn_request_cancelled(wc))
 	{
 		conn_request_end(slotno);
 		return;
 	}
-	conn_read_request(wc, data, len);
+	conn_request_read(wc, data, len);
 	wc->bad_setting = NULL;
 	wc->extra = conn_setting_changed(wc->conn) ? CONN_EXTRA_BEFORE :
 		CONN_EXTRA_NONE;
-	if (!conn_send_command(wc, wc->extra == CONN_EXTRA_NONE))
+	if (!conn_request_send(wc, wc->extra == CONN_EXTRA_NONE))
 	{
-		conn_send_failed(slotno);
+		conn_request_send_failed(slotno);
 		return;
 	}
 	wc->phase = CONN_QUERY;
-	conn_query_step(slotno, false);
+	conn_request_query_step(slotno, false);
 }
 
 /*
- * conn_settings_step
+ * conn_request_settings_step
  *		A command of the request is complete: what comes next.  After our
  *		restoring command, the request's own (if the settings are still
  *		wrong, as in an aborted transaction, the request will fail).  After
@@ -362,7 +339,7 @@ conn_request_step(int slotno)
  *		(handled).
  */
 static bool
-conn_settings_step(int slotno, bool *lost)
+conn_request_settings_step(int slotno, bool *lost)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	const char *changed = conn_setting_changed(wc->conn);
@@ -392,7 +369,7 @@ conn_settings_step(int slotno, bool *lost)
 			return false;
 	}
 	wc->extra = own ? CONN_EXTRA_NONE : CONN_EXTRA_AFTER;
-	if (conn_send_command(wc, own))
+	if (conn_request_send(wc, own))
 		return true;
 	if (PQstatus(wc->conn) == CONNECTION_BAD)
 	{
@@ -409,10 +386,10 @@ conn_settings_step(int slotno, bool *lost)
 
 /*
  * Push the outbox into the response queue; false while the queue is full.
- * A detached backend counts as "sent" (conn_cancel_requested tells).
+ * A detached backend counts as "sent" (conn_request_cancelled tells).
  */
 static bool
-conn_send_out(WorkerConn *wc)
+conn_request_send_out(WorkerConn *wc)
 {
 	shm_mq_result res;
 
@@ -435,7 +412,7 @@ conn_send_out(WorkerConn *wc)
  * settings check that follows).
  */
 static void
-conn_handle_result(WorkerConn *wc, PGresult *res)
+conn_request_result(WorkerConn *wc, PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
 	int			natts = PQnfields(res);
@@ -489,7 +466,7 @@ conn_handle_result(WorkerConn *wc, PGresult *res)
  * in wc->final until the rows before it are in the queue.
  */
 static void
-conn_finish_results(WorkerConn *wc)
+conn_request_finish_results(WorkerConn *wc)
 {
 	if (!wc->failed)
 	{
@@ -500,14 +477,14 @@ conn_finish_results(WorkerConn *wc)
 }
 
 /*
- * conn_next_result
+ * conn_request_next_result
  *		The next result of the running command if it is there without
  *		blocking.  COPY is refused with 0A000: data a COPY TO sends is
  *		discarded, COPY FROM STDIN is ended with an error, and a COPY BOTH
  *		connection is closed.
  */
 NextResult
-conn_next_result(int slotno, PGresult **res)
+conn_request_next_result(int slotno, PGresult **res)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 
@@ -562,23 +539,23 @@ conn_next_result(int slotno, PGresult **res)
 
 /* CONN_QUERY: move rows from libpq to the backend while both allow it. */
 void
-conn_query_step(int slotno, bool readable)
+conn_request_query_step(int slotno, bool readable)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 
-	if (conn_cancel_requested(wc))
+	if (conn_request_cancelled(wc))
 	{
-		conn_cancel(slotno);
+		conn_drain_cancel(slotno);
 		return;
 	}
-	if (wc->sending && !conn_send_out(wc))
+	if (wc->sending && !conn_request_send_out(wc))
 		return;
 	if (!conn_pump(slotno, readable))
 		return;
 	for (;;)
 	{
 		PGresult   *res;
-		NextResult	next = conn_next_result(slotno, &res);
+		NextResult	next = conn_request_next_result(slotno, &res);
 
 		if (next == NEXT_LOST)
 			return;
@@ -588,17 +565,17 @@ conn_query_step(int slotno, bool readable)
 		{
 			bool		lost;
 
-			if (conn_settings_step(slotno, &lost))
+			if (conn_request_settings_step(slotno, &lost))
 				continue;
 			if (lost)
 				return;
-			conn_finish_results(wc);
-			conn_finish_step(slotno);
+			conn_request_finish_results(wc);
+			conn_request_finish_step(slotno);
 			return;
 		}
-		conn_handle_result(wc, res);
+		conn_request_result(wc, res);
 		PQclear(res);
-		if (wc->out.len >= PGPOOL_BATCH_BYTES && !conn_send_out(wc))
+		if (wc->out.len >= PGPOOL_BATCH_BYTES && !conn_request_send_out(wc))
 			return;				/* backpressure: stop reading the socket */
 	}
 	if (PQstatus(wc->conn) == CONNECTION_BAD)
@@ -608,7 +585,7 @@ conn_query_step(int slotno, bool readable)
 	}
 	/* flush a partial batch so a slow remote does not delay early rows */
 	if (wc->out.len > 0)
-		(void) conn_send_out(wc);
+		(void) conn_request_send_out(wc);
 }
 
 /*
@@ -617,21 +594,21 @@ conn_query_step(int slotno, bool readable)
  * request.
  */
 void
-conn_finish_step(int slotno)
+conn_request_finish_step(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 
-	if (!conn_cancel_requested(wc))
+	if (!conn_request_cancelled(wc))
 	{
-		if (!conn_send_out(wc))
+		if (!conn_request_send_out(wc))
 			return;
 		if (wc->final.len > 0)
 		{
 			/* nothing is in flight any more: views must not say busy */
-			conn_mark_not_busy(slotno);
+			conn_request_not_busy(slotno);
 			appendBinaryStringInfo(&wc->out, wc->final.data, wc->final.len);
 			resetStringInfo(&wc->final);
-			if (!conn_send_out(wc))
+			if (!conn_request_send_out(wc))
 				return;
 		}
 	}
@@ -643,18 +620,18 @@ conn_finish_step(int slotno)
  * its channel back.  The connection may still have work to do (a drain).
  */
 void
-conn_channel_end(WorkerConn *wc)
+conn_request_channel_end(WorkerConn *wc)
 {
 	int			procno = wc->procno;
 
-	conn_detach_queues(wc);
+	conn_request_detach(wc);
 	if (procno >= 0)
 		ChannelWorkerDone(procno);
 }
 
 /* Detach from the request's queues; no request is served any more. */
 static void
-conn_detach_queues(WorkerConn *wc)
+conn_request_detach(WorkerConn *wc)
 {
 	if (wc->req)
 		shm_mq_detach(wc->req);
@@ -675,7 +652,7 @@ conn_request_end(int slotno)
 	WorkerConn *wc = &WorkerConns[slotno];
 	int			procno = wc->procno;
 
-	conn_detach_queues(wc);
+	conn_request_detach(wc);
 	wc->drain_procno = -1;
 	wc->sending = false;
 	wc->copy_out = false;
@@ -705,7 +682,7 @@ conn_request_end(int slotno)
  * reads the rows and releases: its release then has nothing left to do.
  */
 static void
-conn_mark_not_busy(int slotno)
+conn_request_not_busy(int slotno)
 {
 	SlotEntry  *slot = &PoolShared->slots[slotno];
 	int			pool = slot->pool;

@@ -6,7 +6,7 @@
  *
  * Memory: libpq's buffers grow to the largest message a connection
  * carried and never shrink; a connection that carried one larger than
- * pgpool_ext.max_connection_buffer is closed at release (conn_recycle).
+ * pgpool_ext.max_connection_buffer is closed at release (conn_reset_recycle).
  *
  * Locking: the pool lock, shared to read the reset query, exclusive to
  * hand the connection over when the reset is done; never around libpq.
@@ -23,6 +23,7 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
+#include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
@@ -30,11 +31,11 @@
 #include "common/text.h"
 #include "worker/resolve.h"
 
-static void conn_recycle(int slotno);
+static void conn_reset_recycle(int slotno);
 static bool conn_reset_needs_settings(WorkerConn *wc, const char *reset_query);
 
 /*
- * conn_recycle
+ * conn_reset_recycle
  *		A used connection carried a row or request larger than
  *		pgpool_ext.max_connection_buffer: libpq's buffers grew to hold it
  *		and never shrink, so close it instead of resetting it.  A slot
@@ -42,7 +43,7 @@ static bool conn_reset_needs_settings(WorkerConn *wc, const char *reset_query);
  *		connection in place, as one that could not be reset does.
  */
 static void
-conn_recycle(int slotno)
+conn_reset_recycle(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 	SlotEntry  *slot = &PoolShared->slots[slotno];
@@ -66,21 +67,21 @@ conn_recycle(int slotno)
 	}
 	LWLockRelease(&pool->lock);
 	if (held)
-		conn_open(slotno, wc->pool);
+		conn_connect_open(slotno, wc->pool);
 	else
 		conn_settle(slotno, -1);	/* counts the close, frees the slot */
 }
 
 /*
- * ConnStartReset
+ * ConnResetStart
  *		A released, used connection: ROLLBACK if a transaction is open, then
  *		the pool's reset query, then the output settings; then hand it over
  *		(SLOT_RESETTING), or run the request that waits for it
  *		(reset_pending).  One that carried too large a message is closed
- *		instead (conn_recycle).
+ *		instead (conn_reset_recycle).
  */
 void
-ConnStartReset(int slotno)
+ConnResetStart(int slotno)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 
@@ -89,7 +90,7 @@ ConnStartReset(int slotno)
 	if (pgpool_max_connection_buffer > 0 &&
 		wc->max_message > (Size) pgpool_max_connection_buffer * 1024)
 	{
-		conn_recycle(slotno);
+		conn_reset_recycle(slotno);
 		return;
 	}
 	wc->phase = CONN_RESET;
@@ -131,7 +132,7 @@ conn_reset_step(int slotno, bool readable)
 		for (;;)
 		{
 			PGresult   *res;
-			NextResult	next = conn_next_result(slotno, &res);
+			NextResult	next = conn_request_next_result(slotno, &res);
 
 			if (next == NEXT_LOST || next == NEXT_WAIT)
 				return;
@@ -191,7 +192,7 @@ conn_reset_step(int slotno, bool readable)
 		if (closing)
 			conn_settle(slotno, -1);
 		else if (wc->pending_procno >= 0)
-			conn_start_pending(slotno);
+			conn_request_start_pending(slotno);
 		return;
 	}
 	if (!PQsendQuery(wc->conn, wc->reset_step == 0 ? "ROLLBACK" :

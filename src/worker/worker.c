@@ -178,11 +178,11 @@ static void worker_keep_revocations(int idx, const LoadedDefinition *ld);
 static bool worker_lock_tables(bool *present);
 
 /*
- * PoolRegisterWorker
+ * WorkerRegister
  *		_PG_init: register the one static pool worker.
  */
 void
-PoolRegisterWorker(void)
+WorkerRegister(void)
 {
 	BackgroundWorker worker;
 
@@ -330,7 +330,7 @@ worker_step_all(void)
 
 		/* an error in a step must not repeat it on the same events */
 		slot_events[i] = 0;
-		if (WorkerConns[i].phase == CONN_NONE)
+		if (!ConnInUse(i))
 			continue;
 		serving_slot = i;
 		ConnStep(i, events);
@@ -377,7 +377,7 @@ worker_recover(void)
 	 * accepting a request, the slot's connection is that request's only once
 	 * it is attached to it.)
 	 */
-	if (slotno >= 0 && (procno < 0 || WorkerConns[slotno].procno == procno))
+	if (slotno >= 0 && (procno < 0 || ConnRequestOf(slotno) == procno))
 		ConnRecoverError(slotno, edata);
 	else
 		slotno = -1;
@@ -410,7 +410,7 @@ worker_accept_requests(void)
 			continue;
 		serving_procno = i;
 		serving_slot = slotno >= 0 && slotno < PoolShared->nslots ? slotno : -1;
-		ConnAcceptRequest(i, slotno, epoch);
+		ConnRequestAccept(i, slotno, epoch);
 	}
 	serving_procno = -1;
 	serving_slot = -1;
@@ -425,9 +425,8 @@ worker_handle_released(void)
 	for (i = 0; i < PoolShared->nslots; i++)
 	{
 		SlotEntry  *slot = &PoolShared->slots[i];
-		WorkerConn *wc = &WorkerConns[i];
 
-		if (slot->pool < 0 || wc->procno >= 0)
+		if (slot->pool < 0 || ConnRequestOf(i) >= 0)
 			continue;
 		/*
 		 * Unlocked peeks: a backend sets the state or reset_pending before
@@ -435,14 +434,13 @@ worker_handle_released(void)
 		 * after run().
 		 */
 		serving_slot = i;
-		if (slot->state == SLOT_CLOSING &&
-			(wc->phase == CONN_READY || wc->phase == CONN_NONE))
+		if (slot->state == SLOT_CLOSING && (ConnIsReady(i) || !ConnInUse(i)))
 			ConnCloseSlot(i, "closed");
 		else if ((slot->state == SLOT_RESETTING || slot->reset_pending) &&
-				 wc->phase == CONN_READY)
-			ConnStartReset(i);
-		else if (slot->state == SLOT_BUSY && wc->phase == CONN_READY &&
-				 wc->pending_procno < 0)
+				 ConnIsReady(i))
+			ConnResetStart(i);
+		else if (slot->state == SLOT_BUSY && ConnIsReady(i) &&
+				 !ConnRequestWaits(i))
 			worker_unbusy(i);
 	}
 	serving_slot = -1;
@@ -481,18 +479,18 @@ worker_wait(void)
 
 	for (i = 0; i < PoolShared->nslots; i++)
 	{
-		WorkerConn *wc = &WorkerConns[i];
 		uint32		ev = ConnWantedEvents(i);
-		pgsocket	fd = ev ? PQsocket(wc->conn) : PGINVALID_SOCKET;
+		pgsocket	fd = ev ? ConnSocket(i) : PGINVALID_SOCKET;
+		uint32		serial = ConnSerial(i);
 
 		if (ev)
 			nsockets++;
 		if (registered[i].events != ev || registered[i].fd != fd ||
-			registered[i].serial != wc->serial)
+			registered[i].serial != serial)
 			changed = true;
 		registered[i].events = ev;
 		registered[i].fd = fd;
-		registered[i].serial = wc->serial;
+		registered[i].serial = serial;
 	}
 	/* cancel requests being connected (cancel.c) wait here too */
 	if (CancelSocketsChanged())

@@ -25,11 +25,14 @@
  *		 REQUEST_QUERY (and for a set without rows), never for
  *		 REQUEST_EXECUTE.
  *	 'D' data row: natts x bytes value (text form, UTF8), natts being the
- *		 preceding 'T''s.  One row per message.
+ *		 preceding 'T''s (it is not repeated).  One row per message;
+ *		 REQUEST_QUERY only.
  *	 'C' command done, final: string command status of the last command.
  *	 'E' remote error, final: string sqlstate | string message | string
  *		 detail | string hint | string context; the remote server's fields
- *		 as it sent them ("" when absent).
+ *		 as it sent them ("" when absent; sqlstate 08006 when libpq's own
+ *		 error has none, message libpq's whole text when there is no
+ *		 primary message).
  *	 'F' failure, final: string sqlstate | string message | string
  *		 detail; an error of the worker's own (connection lost, COPY ...).
  *

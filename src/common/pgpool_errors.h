@@ -48,6 +48,18 @@
 /* a request of this session is still being read (re-entrant call) */
 #define PGPOOL_ERRCODE_NESTED			ERRCODE_OBJECT_IN_USE
 
+/*
+ * worker: SQLSTATEs as the text a failure message carries, for failures
+ * the pool worker packs itself (src/worker/).  PGPOOL_SQLSTATE_LOST is
+ * also the proto/backend block's: one of the two goes at the merge.
+ */
+/* PGPOOL_ERRCODE_LOST: the connection died under a request */
+#define PGPOOL_SQLSTATE_LOST			"08006"
+/* libpq refused to send a command (the connection is still up) */
+#define PGPOOL_SQLSTATE_SEND_FAILED		"08000"
+/* COPY, an output setting changed by a request, an unexpected result */
+#define PGPOOL_SQLSTATE_NOT_SUPPORTED	"0A000"
+
 extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
 
 #endif							/* PGPOOL_ERRORS_H */

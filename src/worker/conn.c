@@ -256,7 +256,7 @@ conn_lost(int slotno, const char *msg)
 	{
 		/* rows already in the outbox go first, then this error */
 		resetStringInfo(&wc->final);
-		RemoteFailurePack(&wc->final, "08006",
+		RemoteFailurePack(&wc->final, PGPOOL_SQLSTATE_LOST,
 						  psprintf("connection to the remote server of pool \"%s\" was lost",
 								   pool->name), msg);
 		wc->failed = true;

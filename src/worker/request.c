@@ -263,7 +263,7 @@ conn_request_send_failed(int slotno)
 		return;
 	}
 	if (!wc->failed)
-		RemoteFailurePack(&wc->final, "08000", "could not send query to remote server", msg);
+		RemoteFailurePack(&wc->final, PGPOOL_SQLSTATE_SEND_FAILED, "could not send query to remote server", msg);
 	wc->failed = true;
 	conn_request_finish_results(wc);
 	conn_request_finish_step(slotno);
@@ -371,7 +371,7 @@ conn_request_settings_step(int slotno, bool *lost)
 			if (changed == NULL && wc->bad_setting == NULL)
 				return false;
 			if (!wc->failed)
-				RemoteFailurePack(&wc->final, "0A000",
+				RemoteFailurePack(&wc->final, PGPOOL_SQLSTATE_NOT_SUPPORTED,
 								  psprintf("remote session setting \"%s\" was changed",
 										   changed ? changed : wc->bad_setting),
 								  "pgpool_ext needs client_encoding UTF8, DateStyle ISO and IntervalStyle postgres on remote connections to receive values unchanged; the results of the request were discarded and the settings restored.");
@@ -393,7 +393,7 @@ conn_request_settings_step(int slotno, bool *lost)
 		return false;
 	}
 	if (!wc->failed)
-		RemoteFailurePack(&wc->final, "08000", "could not send query to remote server",
+		RemoteFailurePack(&wc->final, PGPOOL_SQLSTATE_SEND_FAILED, "could not send query to remote server",
 						  conn_error(wc));
 	wc->failed = true;
 	return false;
@@ -483,7 +483,7 @@ conn_request_result(WorkerConn *wc, PGresult *res)
 			break;
 		default:
 			if (!wc->failed)
-				RemoteFailurePack(&wc->final, "0A000",
+				RemoteFailurePack(&wc->final, PGPOOL_SQLSTATE_NOT_SUPPORTED,
 								  "unexpected result from the remote server", "");
 			wc->failed = true;
 			break;
@@ -551,7 +551,7 @@ conn_request_next_result(int slotno, PGresult **res)
 			return NEXT_RESULT;
 		PQclear(*res);
 		if (!wc->failed && wc->procno >= 0)
-			RemoteFailurePack(&wc->final, "0A000",
+			RemoteFailurePack(&wc->final, PGPOOL_SQLSTATE_NOT_SUPPORTED,
 							  "pgpool_ext does not support COPY", "");
 		wc->failed = true;
 		if (st == PGRES_COPY_OUT)

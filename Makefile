@@ -13,6 +13,7 @@ OBJS = \
 	src/shm/waitq.o \
 	src/shm/stats.o \
 	src/shm/channel.o \
+	src/shm/policy.o \
 	src/proto/message.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \

@@ -53,6 +53,7 @@
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
 #include "shm/channel.h"
+#include "shm/policy.h"
 #include "shm/pool.h"
 #include "shm/waitq.h"
 
@@ -287,8 +288,8 @@ handle_make(int slotno)
  *		the idle ones first, most recently used first, then those still
  *		being reset (the first request on one of those waits for the reset
  *		in the worker, which is still sooner than waiting for a grant).
- *		Connections opened with an older conninfo, and those above a
- *		lowered max_size, are closed, not used.
+ *		Connections policy does not keep (PolicyFreeSlotFate: opened with
+ *		an older conninfo, above a lowered max_size) are closed, not used.
  *
  * Caller holds the pool lock exclusively.
  */
@@ -302,7 +303,7 @@ handle_pick_idle(PoolEntry *pool, PartitionEntry *part)
 		SlotEntry  *slot = dlist_container(SlotEntry, idle_node, iter.cur);
 		int			slotno = slot - PoolShared->slots;
 
-		if (slot->def_version == pool->def_version && !PoolOverMax(pool))
+		if (PolicyFreeSlotFate(pool, slot) == CLOSE_KEEP)
 			return slotno;
 		PoolSetSlotState(slotno, SLOT_CLOSING);
 		PoolWakeWorker();

@@ -49,11 +49,18 @@
 #define PGPOOL_ERRCODE_NESTED			ERRCODE_OBJECT_IN_USE
 
 /*
- * proto/backend: SQLSTATEs as the text a channel message carries (an error
- * packed in the worker, re-raised by the backend: proto/remote_error.c).
+ * SQLSTATEs as the text a channel message carries: a failure the pool
+ * worker packs itself (src/worker/), or a remote error without one; the
+ * backend re-raises them (proto/remote_error.c).
  */
-/* PGPOOL_ERRCODE_LOST: a remote error without a SQLSTATE, a request refused */
+/* PGPOOL_ERRCODE_LOST: connection died, request refused, no remote code */
 #define PGPOOL_SQLSTATE_LOST			"08006"
+
+/* worker */
+/* libpq refused to send a command (the connection is still up) */
+#define PGPOOL_SQLSTATE_SEND_FAILED		"08000"
+/* COPY, an output setting changed by a request, an unexpected result */
+#define PGPOOL_SQLSTATE_NOT_SUPPORTED	"0A000"
 
 extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
 

@@ -44,6 +44,7 @@
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
+#include "shm/policy.h"
 #include "shm/pool.h"
 #include "proto/message.h"
 #include "common/text.h"
@@ -93,13 +94,20 @@ ConnInitAll(void)
  *		that is not up sends no Terminate, so PQfinish() never waits here
  *		(verified against libpq 15's pqSendSome; test 201).
  *		A slot still resolving host names gives its lookups up.
+ *
+ *		The one place a connection is closed: why is traced at DEBUG1.
  */
 void
-conn_close_libpq(WorkerConn *wc)
+conn_close_libpq(WorkerConn *wc, PolicyClose why)
 {
 	ResolveCancel(wc - WorkerConns);	/* a host name lookup, if any */
 	if (wc->conn == NULL)
 		return;
+	ereport(DEBUG1,
+			(errmsg_internal("pgpool_ext: closing connection %d of pool \"%s\": %s",
+							 (int) (wc - WorkerConns),
+							 PoolShared->pools[wc->pool].name,
+							 PolicyCloseText(why))));
 	if (!wc->cancel_sent && PQstatus(wc->conn) == CONNECTION_OK &&
 		PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE)
 		(void) CancelStart(wc->conn, wc->pool, -1);
@@ -167,8 +175,8 @@ conn_setting_changed(PGconn *conn)
 
 /*
  * May the connection a request waits for, which could not be reset (or
- * died), be replaced in place?  Yes while its backend still holds it and
- * waits, and the pool is not being dropped.
+ * died), be replaced in place?  Not if its backend gave up; else policy
+ * says (PolicyMayReplace).
  */
 static bool
 conn_can_reopen(int slotno)
@@ -181,8 +189,8 @@ conn_can_reopen(int slotno)
 	if (pool < 0 || conn_backend_gave_up(wc->pending_procno))
 		return false;
 	LWLockAcquire(PoolLock(pool), LW_SHARED);
-	ok = slot->pool == pool && slot->holder_procno == wc->pending_procno &&
-		slot->state == SLOT_BUSY && !PoolShared->pools[pool].dropping;
+	ok = slot->pool == pool &&
+		PolicyMayReplace(&PoolShared->pools[pool], slot, wc->pending_procno);
 	LWLockRelease(PoolLock(pool));
 	return ok;
 }
@@ -236,14 +244,14 @@ conn_lost(int slotno, const char *msg)
 	ereport(LOG,
 			(errmsg("pgpool_ext: connection %d of pool \"%s\" was lost", slotno, pool->name),
 			 errdetail_internal("%s", msg)));
-	conn_close_libpq(wc);
+	conn_close_libpq(wc, CLOSE_LOST);
 	if (wc->procno >= 0 &&
 		(wc->phase == CONN_QUERY || wc->phase == CONN_REQUEST ||
 		 wc->phase == CONN_DRAIN))
 	{
 		/* rows already in the outbox go first, then this error */
 		resetStringInfo(&wc->final);
-		MsgEncodeFailure(&wc->final, "08006",
+		MsgEncodeFailure(&wc->final, PGPOOL_SQLSTATE_LOST,
 						 psprintf("connection to the remote server of pool \"%s\" was lost",
 								  pool->name), msg);
 		wc->failed = true;
@@ -337,7 +345,7 @@ conn_settle(int slotno, int done_procno)
 	LWLockRelease(PoolLock(pool));
 	if (free_it)
 	{
-		conn_close_libpq(wc);
+		conn_close_libpq(wc, CLOSE_MARKED);
 		wc->phase = CONN_NONE;
 		PoolFreeSlot(slotno);
 	}
@@ -433,14 +441,17 @@ ConnWantedEvents(int slotno)
  *		open request gets an error.
  */
 void
-ConnCloseSlot(int slotno, const char *why)
+ConnCloseSlot(int slotno, PolicyClose why)
 {
 	WorkerConn *wc = &WorkerConns[slotno];
 
 	if (wc->procno >= 0)
 	{
 		if (wc->conn)
-			conn_lost(slotno, why);
+		{
+			conn_close_libpq(wc, why);
+			conn_lost(slotno, PolicyCloseText(why));
+		}
 		return;
 	}
 	/* a drain or reset given up is not routine: say why */
@@ -448,8 +459,8 @@ ConnCloseSlot(int slotno, const char *why)
 		ereport(LOG,
 				(errmsg("pgpool_ext: closing connection %d of pool \"%s\"",
 						slotno, PoolShared->pools[wc->pool].name),
-				 errdetail_internal("%s", why)));
-	conn_close_libpq(wc);
+				 errdetail_internal("%s", PolicyCloseText(why))));
+	conn_close_libpq(wc, why);
 	wc->phase = CONN_NONE;
 	conn_settle(slotno, -1);
 }
@@ -469,7 +480,7 @@ ConnCloseAll(void)
 	for (i = 0; i < PoolShared->nslots; i++)
 	{
 		if (WorkerConns[i].conn)
-			conn_close_libpq(&WorkerConns[i]);
+			conn_close_libpq(&WorkerConns[i], CLOSE_WORKER_EXIT);
 	}
 }
 
@@ -495,7 +506,7 @@ ConnRecoverError(int slotno, const ErrorData *edata)
 		ereport(LOG,
 				(errmsg("pgpool_ext: closing connection %d of pool \"%s\" after an error in the pool worker",
 						slotno, pool->name)));
-		conn_close_libpq(wc);
+		conn_close_libpq(wc, CLOSE_WORKER_ERROR);
 		wc->phase = CONN_NONE;
 		if (wc->procno >= 0)
 			conn_request_end(slotno);
@@ -554,10 +565,10 @@ ConnGiveUp(int slotno, ConnWait wait)
 			conn_connect_failed(slotno, "timeout expired");
 			break;
 		case CONN_WAIT_RESET:
-			ConnCloseSlot(slotno, "remote server did not complete the reset in time");
+			ConnCloseSlot(slotno, CLOSE_RESET_TIMEOUT);
 			break;
 		case CONN_WAIT_CANCEL:
-			ConnCloseSlot(slotno, "remote server did not answer the cancel request");
+			ConnCloseSlot(slotno, CLOSE_CANCEL_TIMEOUT);
 			break;
 		case CONN_WAIT_NONE:
 			break;

@@ -18,6 +18,8 @@
 #include "datatype/timestamp.h"
 #include "port.h"
 
+#include "shm/policy.h"
+
 /*
  * What a connection waits for the remote server (or the resolver) to do:
  * each is bounded by the pool's connect_timeout (janitor).
@@ -34,7 +36,7 @@ typedef enum ConnWait
 /* conn.c: the table, one step, the slot's fate */
 extern void ConnInitAll(void);
 extern void ConnStep(int slotno, uint32 events);
-extern void ConnCloseSlot(int slotno, const char *why);
+extern void ConnCloseSlot(int slotno, PolicyClose why);
 extern void ConnCloseAll(void);
 extern void ConnRecoverError(int slotno, const ErrorData *edata);
 extern void ConnGiveUp(int slotno, ConnWait wait);

@@ -21,6 +21,7 @@
 #include "lib/stringinfo.h"
 
 #include "proto/message.h"
+#include "shm/policy.h"
 #include "shm/shmem.h"
 
 /*
@@ -85,8 +86,7 @@ typedef struct WorkerConn
 	char		status[64];		/* last command status */
 	StringInfoData out;			/* messages not yet in the queue */
 	StringInfoData final;		/* error message, if any */
-	int			reset_step;		/* CONN_RESET: 0 rollback, 1 reset query,
-								 * 2 output settings */
+	PolicyResetStep reset_step;	/* CONN_RESET: the statement running */
 	int			extra;			/* CONN_EXTRA_*: a settings command of ours
 								 * runs before or after the request's */
 	const char *bad_setting;	/* the request ran with this setting
@@ -109,7 +109,7 @@ typedef enum NextResult
 	NEXT_LOST					/* the connection is gone (handled) */
 } NextResult;
 
-extern void conn_close_libpq(WorkerConn *wc);
+extern void conn_close_libpq(WorkerConn *wc, PolicyClose why);
 extern void conn_drop_notifies(WorkerConn *wc);
 extern char *conn_error(WorkerConn *wc);
 extern void conn_connect_open(int slotno, int pool);

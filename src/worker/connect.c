@@ -30,6 +30,7 @@
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
+#include "shm/policy.h"
 #include "shm/pool.h"
 #include "worker/resolve.h"
 
@@ -223,13 +224,8 @@ conn_connect_done(int slotno)
 	pool->next_connect_at = 0;
 	slot->reset_pending = false;	/* a new connection has nothing to reset */
 
-	/*
-	 * A replacement for a held connection (conn_settle): the holder passed
-	 * handle_check_password() with the old one, so apply its rule here.
-	 */
-	password_refused = (slot->state == SLOT_BUSY || slot->state == SLOT_ACQUIRED) &&
-		pool->def.password_required && !slot->used_password &&
-		!slot->holder_superuser;
+	/* a replacement for a held connection (conn_settle) */
+	password_refused = PolicyPasswordRefused(pool, slot);
 	/* a new one, or a replacement whose holder let go of it meanwhile */
 	if (slot->state == SLOT_CONNECTING || slot->state == SLOT_RESETTING)
 		PoolHandOver(slotno);
@@ -238,7 +234,7 @@ conn_connect_done(int slotno)
 
 	if (password_refused)
 	{
-		conn_close_libpq(wc);
+		conn_close_libpq(wc, CLOSE_NO_PASSWORD);
 		wc->phase = CONN_NONE;
 		if (wc->pending_procno >= 0)
 			conn_request_reject_pending(slotno, "connection to the remote server was lost",
@@ -258,27 +254,25 @@ conn_connect_failed(int slotno, const char *why)
 	WorkerConn *wc = &WorkerConns[slotno];
 	PoolEntry  *pool = &PoolShared->pools[wc->pool];
 	char	   *msg = why ? pstrdup(why) : conn_error(wc);
+	int			backoff_ms;
+	TimestampTz next_at;
 
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
 	StatsCount(&pool->stats, STAT_CONNECT_FAILURES);
 	strlcpy(pool->last_error, msg, PGPOOL_ERROR_LEN);
 
-	/*
-	 * Back off once per round: attempts started together (before the
-	 * current backoff deadline) fail together and count as one.
-	 */
-	if (wc->phase_start >= pool->next_connect_at)
+	/* back off once per round of attempts */
+	if (PolicyBackoff(pool, wc->phase_start, GetCurrentTimestamp(),
+					  &backoff_ms, &next_at))
 	{
-		pool->backoff_ms = pool->backoff_ms == 0 ? 100 :
-			Min(pool->backoff_ms * 2, pgpool_connect_retry_max);
-		pool->next_connect_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-															pool->backoff_ms);
+		pool->backoff_ms = backoff_ms;
+		pool->next_connect_at = next_at;
 	}
 	LWLockRelease(&pool->lock);
 	ereport(LOG,
 			(errmsg("pgpool_ext: could not connect for pool \"%s\"", pool->name),
 			 errdetail_internal("%s", msg)));
-	conn_close_libpq(wc);
+	conn_close_libpq(wc, CLOSE_CONNECT_FAILED);
 	wc->phase = CONN_NONE;
 	if (wc->pending_procno >= 0)
 		conn_request_reject_pending(slotno, "could not connect to the remote server", msg);

@@ -264,7 +264,7 @@ conn_request_send_failed(int slotno)
 		return;
 	}
 	if (!wc->failed)
-		MsgEncodeFailure(&wc->final, "08000", "could not send query to remote server", msg);
+		MsgEncodeFailure(&wc->final, PGPOOL_SQLSTATE_SEND_FAILED, "could not send query to remote server", msg);
 	wc->failed = true;
 	conn_request_finish_results(wc);
 	conn_request_finish_step(slotno);
@@ -356,7 +356,7 @@ conn_request_settings_step(int slotno, bool *lost)
 			if (changed == NULL && wc->bad_setting == NULL)
 				return false;
 			if (!wc->failed)
-				MsgEncodeFailure(&wc->final, "0A000",
+				MsgEncodeFailure(&wc->final, PGPOOL_SQLSTATE_NOT_SUPPORTED,
 								 psprintf("remote session setting \"%s\" was changed",
 										  changed ? changed : wc->bad_setting),
 								 "pgpool_ext needs client_encoding UTF8, DateStyle ISO and IntervalStyle postgres on remote connections to receive values unchanged; the results of the request were discarded and the settings restored.");
@@ -378,7 +378,7 @@ conn_request_settings_step(int slotno, bool *lost)
 		return false;
 	}
 	if (!wc->failed)
-		MsgEncodeFailure(&wc->final, "08000", "could not send query to remote server",
+		MsgEncodeFailure(&wc->final, PGPOOL_SQLSTATE_SEND_FAILED, "could not send query to remote server",
 						 conn_error(wc));
 	wc->failed = true;
 	return false;
@@ -454,7 +454,7 @@ conn_request_result(WorkerConn *wc, PGresult *res)
 			break;
 		default:
 			if (!wc->failed)
-				MsgEncodeFailure(&wc->final, "0A000",
+				MsgEncodeFailure(&wc->final, PGPOOL_SQLSTATE_NOT_SUPPORTED,
 								 "unexpected result from the remote server", "");
 			wc->failed = true;
 			break;
@@ -521,7 +521,7 @@ conn_request_next_result(int slotno, PGresult **res)
 			return NEXT_RESULT;
 		PQclear(*res);
 		if (!wc->failed && wc->procno >= 0)
-			MsgEncodeFailure(&wc->final, "0A000",
+			MsgEncodeFailure(&wc->final, PGPOOL_SQLSTATE_NOT_SUPPORTED,
 							 "pgpool_ext does not support COPY", "");
 		wc->failed = true;
 		if (st == PGRES_COPY_OUT)

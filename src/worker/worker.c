@@ -435,7 +435,7 @@ worker_handle_released(void)
 		 */
 		serving_slot = i;
 		if (slot->state == SLOT_CLOSING && (ConnIsReady(i) || !ConnInUse(i)))
-			ConnCloseSlot(i, "closed");
+			ConnCloseSlot(i, CLOSE_MARKED);
 		else if ((slot->state == SLOT_RESETTING || slot->reset_pending) &&
 				 ConnIsReady(i))
 			ConnResetStart(i);

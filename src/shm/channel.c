@@ -38,7 +38,10 @@
  * request is open.
  *
  * Locking: the chan_* fields of BackendEntry are protected by its spinlock
- * ("mutex"); nothing else is done while holding it.  ChannelOpen runs
+ * ("mutex"); nothing else is done while holding it.  Two reads peek
+ * without it and recheck under it: the worker's claim (most channels have
+ * nothing submitted) and a backend's look at its own IDLE channel (only
+ * the backend moves it out of IDLE).  ChannelOpen runs
  * under the slot's pool lock (a backend marks its slot BUSY and its
  * channel SUBMITTED together, so the worker holding that lock sees both or
  * neither); ChannelAbort takes that lock to undo BUSY, ChannelMakeQueues
@@ -393,7 +396,10 @@ ChannelGaveUp(int procno)
  * ChannelWorkerClaim
  *		Worker: take backend procno's request if it submitted one (SUBMITTED
  *		becomes ACTIVE atomically, so the backend can no longer withdraw
- *		it).  Returns the slot and epoch the request was made for.
+ *		it).  Returns the slot and epoch the request was made for.  Called
+ *		for every backend at every turn of the worker's loop: most have
+ *		nothing submitted, which an unlocked peek tells (a backend sets
+ *		SUBMITTED before the latch that wakes the worker).
  */
 bool
 ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch)
@@ -401,6 +407,9 @@ ChannelWorkerClaim(int procno, int *slotno, uint32 *epoch)
 	BackendEntry *be = &PoolShared->backends[procno];
 	bool		claimed = false;
 
+	/* unlocked peek; rechecked under the spinlock */
+	if (be->chan_state != CHAN_SUBMITTED)
+		return false;
 	SpinLockAcquire(&be->mutex);
 	if (be->chan_state == CHAN_SUBMITTED)
 	{

@@ -403,9 +403,6 @@ worker_accept_requests(void)
 		int			slotno;
 		uint32		epoch;
 
-		/* unlocked peek; the claim rechecks under the spinlock */
-		if (PoolShared->backends[i].chan_state != CHAN_SUBMITTED)
-			continue;
 		if (!ChannelWorkerClaim(i, &slotno, &epoch))
 			continue;
 		serving_procno = i;

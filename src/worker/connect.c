@@ -26,14 +26,12 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
-#include "backend/channel.h"
 #include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
 #include "shm/policy.h"
 #include "shm/pool.h"
-#include "proto/remote_error.h"
 #include "worker/resolve.h"
 
 #define PGPOOL_CONNECT_NPARAMS 5

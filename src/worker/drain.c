@@ -24,13 +24,11 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
-#include "backend/channel.h"
 #include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"
 #include "common/pgpool_errors.h"
 #include "shm/pool.h"
-#include "proto/remote_error.h"
 #include "worker/resolve.h"
 
 static void conn_drain_end(int slotno);

@@ -23,7 +23,6 @@
 #include "utils/timestamp.h"
 
 #include "worker/cancel.h"
-#include "backend/channel.h"
 #include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "common/guc.h"

@@ -17,6 +17,9 @@
  * Shared state changes (slot states, counters) are made under the pool
  * lock through pool.c; conn_settle() is the one place that decides what
  * becomes of a slot when the worker has nothing more in flight on it.
+ * Lifecycle rules (keep or close, replace in place, backoff, the reset
+ * plan) are asked of shm/policy.c; conn_close_libpq() is the one place a
+ * connection is closed, always with a reason (PolicyClose).
  *
  * Nothing here blocks: host names are looked up by resolve.c before libpq
  * sees them (CONN_RESOLVING), cancel requests go through cancel.c
@@ -593,27 +596,6 @@ bool
 ConnIsReady(int slotno)
 {
 	return WorkerConns[slotno].phase == CONN_READY;
-}
-
-/*
- * ConnRequestOf
- *		The backend whose request is attached to slotno's connection, or -1.
- */
-int
-ConnRequestOf(int slotno)
-{
-	return WorkerConns[slotno].procno;
-}
-
-/*
- * ConnRequestWaits
- *		Does a request wait in the worker for slotno's connection (its
- *		reset, drain or replacement)?
- */
-bool
-ConnRequestWaits(int slotno)
-{
-	return WorkerConns[slotno].pending_procno >= 0;
 }
 
 /*

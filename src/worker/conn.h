@@ -44,8 +44,6 @@ extern void ConnGiveUp(int slotno, ConnWait wait);
 /* conn.c: what the loop and the janitor may know of a connection */
 extern bool ConnInUse(int slotno);
 extern bool ConnIsReady(int slotno);
-extern int	ConnRequestOf(int slotno);
-extern bool ConnRequestWaits(int slotno);
 extern bool ConnServing(int procno);
 extern ConnWait ConnWaiting(int slotno, int *pool, TimestampTz *since);
 extern uint32 ConnWantedEvents(int slotno);
@@ -57,6 +55,8 @@ extern bool ConnConnectStart(int pool, int partition);
 
 /* request.c */
 extern void ConnRequestAccept(int procno, int slotno, uint32 epoch);
+extern int	ConnRequestOf(int slotno);
+extern bool ConnRequestWaits(int slotno);
 
 /* reset.c */
 extern void ConnResetStart(int slotno);

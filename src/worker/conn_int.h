@@ -7,8 +7,13 @@
  * the slot's fate: close, settle, recover; ConnStep), connect.c (resolve,
  * connect, backoff), request.c (the request protocol: read the request,
  * send it, stream the results, finish), drain.c (cancel and drain) and
- * reset.c (rollback, reset query, settings).  Only those files include
- * this header.
+ * reset.c (the reset plan, recycling).  Only those files include this
+ * header.  Names say their file: Conn<File>* and conn_<file>_* (conn.c's
+ * own are Conn* and conn_*).
+ *
+ * Locking: a WorkerConn is the worker's private memory, touched by the
+ * worker process only; no lock.  Shared state (slots, pools) is read and
+ * written under the pool lock, as shmem.h says.
  *
  * src/worker/conn_int.h
  *
@@ -51,7 +56,7 @@ typedef enum ConnPhase
 	CONN_QUERY,					/* remote query running, rows streaming */
 	CONN_FINISH,				/* results done, flushing the last messages */
 	CONN_DRAIN,					/* cancelled: discarding remote results */
-	CONN_RESET					/* ROLLBACK and reset query after release */
+	CONN_RESET					/* the reset plan after release (reset.c) */
 } ConnPhase;
 
 /* A command of ours around the request's own (WorkerConn.extra). */
@@ -101,6 +106,7 @@ typedef struct WorkerConn
 
 extern WorkerConn *WorkerConns;
 
+/* What conn_request_next_result found (requests, drains and resets). */
 typedef enum NextResult
 {
 	NEXT_RESULT,				/* a result is there */
@@ -109,31 +115,40 @@ typedef enum NextResult
 	NEXT_LOST					/* the connection is gone (handled) */
 } NextResult;
 
+/* conn.c */
 extern void conn_close_libpq(WorkerConn *wc, PolicyClose why);
 extern void conn_drop_notifies(WorkerConn *wc);
 extern char *conn_error(WorkerConn *wc);
+extern const char *conn_setting_changed(PGconn *conn);
+extern bool conn_backend_gave_up(int procno);
+extern bool conn_pump(int slotno, bool readable);
+extern void conn_lost(int slotno, const char *msg);
+extern void conn_settle(int slotno, int done_procno);
+
+/* connect.c */
 extern void conn_connect_open(int slotno, int pool);
 extern void conn_connect_resolve_step(int slotno);
 extern void conn_connect_step(int slotno);
 extern void conn_connect_done(int slotno);
 extern void conn_connect_failed(int slotno, const char *why);
+
+/* request.c */
 extern void conn_request_start_pending(int slotno);
 extern void conn_request_reject_pending(int slotno, const char *message,
 										const char *detail);
-extern bool conn_backend_gave_up(int procno);
-extern const char *conn_setting_changed(PGconn *conn);
 extern void conn_request_step(int slotno);
 extern NextResult conn_request_next_result(int slotno, PGresult **res);
-extern bool conn_pump(int slotno, bool readable);
 extern void conn_request_query_step(int slotno, bool readable);
 extern void conn_request_finish_step(int slotno);
+extern void conn_request_channel_end(WorkerConn *wc);
+extern void conn_request_end(int slotno);
+
+/* drain.c */
 extern void conn_drain_cancel(int slotno);
 extern void conn_drain_start(int slotno);
 extern void conn_drain_step(int slotno, bool readable);
-extern void conn_request_channel_end(WorkerConn *wc);
-extern void conn_request_end(int slotno);
-extern void conn_lost(int slotno, const char *msg);
-extern void conn_settle(int slotno, int done_procno);
+
+/* reset.c */
 extern void conn_reset_step(int slotno, bool readable);
 
 #endif							/* PGPOOL_CONN_INT_H */

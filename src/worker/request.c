@@ -701,3 +701,24 @@ conn_request_not_busy(int slotno)
 	}
 	LWLockRelease(PoolLock(pool));
 }
+
+/*
+ * ConnRequestOf
+ *		The backend whose request is attached to slotno's connection, or -1.
+ */
+int
+ConnRequestOf(int slotno)
+{
+	return WorkerConns[slotno].procno;
+}
+
+/*
+ * ConnRequestWaits
+ *		Does a request wait in the worker for slotno's connection (its
+ *		reset, drain or replacement)?
+ */
+bool
+ConnRequestWaits(int slotno)
+{
+	return WorkerConns[slotno].pending_procno >= 0;
+}

@@ -11,6 +11,7 @@ OBJS = \
 	src/shm/pool.o \
 	src/shm/waitq.o \
 	src/shm/stats.o \
+	src/shm/options.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
 	src/backend/channel.o \
@@ -21,7 +22,11 @@ OBJS = \
 	src/worker/cancel_key.o \
 	src/worker/resolve.o \
 	src/worker/janitor.o \
-	src/sql/api.o \
+	src/sql/definition.o \
+	src/sql/option_args.o \
+	src/sql/pools.o \
+	src/sql/usage.o \
+	src/sql/handles.o \
 	src/sql/query.o \
 	src/sql/views.o
 

@@ -48,6 +48,15 @@
 /* a request of this session is still being read (re-entrant call) */
 #define PGPOOL_ERRCODE_NESTED			ERRCODE_OBJECT_IN_USE
 
+/* sql: the SQL functions (src/sql/) and the loading of definitions */
+/* a role named by an argument or a stored definition does not exist */
+#define PGPOOL_ERRCODE_UNKNOWN_ROLE		ERRCODE_UNDEFINED_OBJECT
+
 extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
+
+/* sql */
+extern void PoolErrorUnknownRole(const char *name) pg_attribute_noreturn();
+extern void PoolErrorNullPoolName(void) pg_attribute_noreturn();
+extern void PoolErrorNullHandle(void) pg_attribute_noreturn();
 
 #endif							/* PGPOOL_ERRORS_H */

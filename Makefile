@@ -17,6 +17,8 @@ OBJS = \
 	src/backend/channel.o \
 	src/backend/catalog_hooks.o \
 	src/worker/worker.o \
+	src/worker/load.o \
+	src/worker/apply.o \
 	src/worker/conn.o \
 	src/worker/cancel.o \
 	src/worker/cancel_key.o \

@@ -332,8 +332,9 @@ options_check_together(const OptionValues *values,
 					 min_size, max_size);
 	if (!values->isnull[OPTION_INITIAL_SIZE])
 	{
-		int32		initial = DatumGetInt32(values->value[OPTION_INITIAL_SIZE]);
+		int32		initial;
 
+		initial = DatumGetInt32(values->value[OPTION_INITIAL_SIZE]);
 		if (initial < 0 || initial > max_size)
 			OptionsError(OptionsTable[OPTION_INITIAL_SIZE].name,
 						 "The value must be between 0 and max_size (%d).",

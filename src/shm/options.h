@@ -103,11 +103,11 @@ typedef struct PoolOption
 {
 	const char *name;			/* argument, "options" key and column */
 	OptionType	type;
-	int			argno;			/* argument of create_pool / alter_pool; -1:
-								 * a key of "options" only */
+	int			argno;			/* argument of create_pool and alter_pool;
+								 * -1: a key of "options" only */
 	size_t		offset;			/* offsetof(PoolDefinition, its field) */
-	int			size;			/* OPTION_TEXT: the field's size (bytes, with
-								 * the zero) */
+	int			size;			/* OPTION_TEXT: the field's size in bytes,
+								 * with the zero */
 	const char *dflt;			/* a new pool's value when not given, in the
 								 * type's text form; NULL: stored as NULL */
 	OptionIfNull if_null;		/* the worker's reading of a NULL column */

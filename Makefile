@@ -15,11 +15,14 @@ OBJS = \
 	src/shm/channel.o \
 	src/shm/policy.o \
 	src/proto/message.o \
+	src/shm/options.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
 	src/backend/request.o \
 	src/backend/catalog_hooks.o \
 	src/worker/worker.o \
+	src/worker/load.o \
+	src/worker/apply.o \
 	src/worker/conn.o \
 	src/worker/connect.o \
 	src/worker/request.o \
@@ -30,7 +33,11 @@ OBJS = \
 	src/worker/cancel_key.o \
 	src/worker/resolve.o \
 	src/worker/janitor.o \
-	src/sql/api.o \
+	src/sql/definition.o \
+	src/sql/option_args.o \
+	src/sql/pools.o \
+	src/sql/usage.o \
+	src/sql/handles.o \
 	src/sql/query.o \
 	src/sql/views.o
 

@@ -62,6 +62,15 @@
 /* COPY, an output setting changed by a request, an unexpected result */
 #define PGPOOL_SQLSTATE_NOT_SUPPORTED	"0A000"
 
+/* sql: the SQL functions (src/sql/) and the loading of definitions */
+/* a role named by an argument or a stored definition does not exist */
+#define PGPOOL_ERRCODE_UNKNOWN_ROLE		ERRCODE_UNDEFINED_OBJECT
+
 extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
+
+/* sql */
+extern void PoolErrorUnknownRole(const char *name) pg_attribute_noreturn();
+extern void PoolErrorNullPoolName(void) pg_attribute_noreturn();
+extern void PoolErrorNullHandle(void) pg_attribute_noreturn();
 
 #endif							/* PGPOOL_ERRORS_H */

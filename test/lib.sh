@@ -46,6 +46,7 @@ export PG_CONFIG
 #		it), PG_MAJOR is $PG_DEFAULT_MAJOR and the others are empty.  Run
 #		when this file is sourced, and again after test/setup.sh.
 #
+# shellcheck disable=SC2034  # PG_MAJOR and PG_SHAREDIR are for the callers
 pg_paths()
 {
 	PGBIN=$PGBIN_GIVEN

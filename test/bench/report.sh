@@ -26,12 +26,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=test/bench/format.sh
 . "$HERE/format.sh"
 
-[ $# -eq 1 ] && [ -f "$1" ] || {
+if [ $# -ne 1 ] || [ ! -f "$1" ]; then
 	echo "usage: $0 RESULTS (the results.sh of a run of test/bench/run.sh)" >&2
 	exit 2
-}
+fi
 # shellcheck disable=SC1090
 . "$1"
+# (shellcheck cannot see that these come from RESULTS, associative)
+declare -A ITER RAW CSW CPUC ERRS ERRMSG TPS CPU CONNS P4ERR P4MSG P5T P5B P5W P5ERR P5MSG
 
 # report FORMAT [ARG...]: a line (or more) of the report
 report()

@@ -36,7 +36,8 @@ SHLIB_LINK_INTERNAL = $(libpq)
 SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
-# instance started with test/pgpool_ext.conf.
+# instance started with test/pgpool_ext.conf (test/pgpool_ext_iso.conf for
+# the isolation suite), unless RUNNING=1 (below).
 REGRESS = setup pools handles query security views
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
@@ -54,6 +55,17 @@ REGRESS_PREP = $(ISOLATION:%=test/isolation/output_iso/specs/%.spec)
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
+# RUNNING=1: pg_regress and the isolation tester use the running server of
+# PGHOST/PGPORT instead of temporary instances (the developer loop:
+# test/devserver.sh starts such a server).  Their databases are dropped
+# WITH (FORCE) first: the pool worker stays connected to its database, and
+# pg_regress's own DROP DATABASE would fail.  TAP tests make their own nodes.
+ifeq ($(RUNNING),1)
+REGRESS_OPTS =
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
+REGRESS_PREP += drop-test-databases
+endif
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -70,3 +82,11 @@ test/isolation/output_iso/specs/%.spec: test/isolation/preamble.spec test/isolat
 .PHONY: check-layers
 check-layers:
 	$(or $(PERL),perl) test/check_layers.pl src
+
+# RUNNING=1 (above): drop the test databases of the running server.
+.PHONY: drop-test-databases
+drop-test-databases:
+	'$(bindir)/psql' -X -q -d postgres -v ON_ERROR_STOP=1 \
+		-c 'SET client_min_messages = warning' \
+		-c 'DROP DATABASE IF EXISTS contrib_regression WITH (FORCE)' \
+		-c 'DROP DATABASE IF EXISTS isolation_regression WITH (FORCE)'

@@ -2,14 +2,15 @@
 #
 # test/lib.sh
 #		Shell functions shared by the pgpool_ext test, demo and benchmark
-#		scripts.
+#		scripts: PostgreSQL's paths (from pg_config), messages, clusters.
 #
-# Sourced, never run.  The scripts run as root (they install packages); every
-# PostgreSQL program runs as the "postgres" OS user through as_postgres,
-# because the server refuses to run as root.  Servers started here live in a
-# temporary directory owned by postgres, listen on 127.0.0.1 only and put
-# their Unix socket in that same directory, so nothing here touches a
-# cluster the machine already runs.
+# Sourced, never run.  The scripts run as root (they install packages);
+# every PostgreSQL program runs as the "postgres" OS user through
+# as_postgres, because the server refuses to run as root.  Servers started
+# here live in a temporary directory owned by postgres, listen on 127.0.0.1
+# only and put their Unix socket in that same directory, so nothing here
+# touches a cluster the machine already runs.  (test/devserver.sh, run by a
+# developer as themselves, uses only the paths and the messages.)
 #
 # Callers are expected to use "set -euo pipefail".
 

@@ -36,8 +36,7 @@ SHLIB_LINK_INTERNAL = $(libpq)
 SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
-# instance started with test/pgpool_ext.conf (test/pgpool_ext_iso.conf for
-# the isolation suite), unless RUNNING=1 (below).
+# instance started with test/pgpool_ext.conf.
 REGRESS = setup pools handles query security views
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 

@@ -27,7 +27,7 @@
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "worker/apply.h"
-#include "worker/worker.h"
+#include "worker/janitor.h"
 
 static void apply_create_pool(int idx, const char *name, PoolDefinition *def);
 static void apply_update_pool(int idx, const PoolDefinition *def);

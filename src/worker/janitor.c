@@ -44,7 +44,7 @@
 #include "common/guc.h"
 #include "shm/policy.h"
 #include "shm/pool.h"
-#include "worker/worker.h"
+#include "worker/janitor.h"
 
 #define JANITOR_BUSY_TIMEOUT_MS 100
 

@@ -60,6 +60,7 @@
 #include "common/pgpool_errors.h"
 #include "shm/pool.h"
 #include "shm/waitq.h"
+#include "worker/janitor.h"
 #include "worker/load.h"
 #include "worker/worker.h"
 

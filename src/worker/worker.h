@@ -13,9 +13,4 @@
 extern void WorkerRegister(void);
 extern PGDLLEXPORT void pgpool_ext_worker_main(Datum arg);
 
-/* janitor.c */
-extern void JanitorRun(void);
-extern long JanitorTimeout(void);
-extern void JanitorSetInitial(int pool, int initial);
-
 #endif							/* PGPOOL_WORKER_H */

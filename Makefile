@@ -18,6 +18,7 @@ OBJS = \
 	src/shm/options.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
+	src/backend/lookup.o \
 	src/backend/request.o \
 	src/backend/catalog_hooks.o \
 	src/worker/worker.o \

@@ -12,21 +12,11 @@
 
 #include "access/xact.h"
 
+#include "backend/lookup.h"
 #include "shm/shmem.h"
 
-/* What a backend knows about a pool after checking it may use it. */
-typedef struct PoolRef
-{
-	int			index;
-	uint32		generation;
-	int			default_partition;	/* index of its "" partition */
-	char		name[PGPOOL_NAME_LEN];
-} PoolRef;
 
 extern void HandleInitBackend(void);
-extern void HandleWaitConfigLoaded(bool must_load);
-extern void HandleWaitConfigTried(void);
-extern void HandleLookupForUse(const char *name, PoolRef *ref);
 extern int64 HandleAcquire(const char *pool_name, int timeout_ms,
 						   PoolPriority prio, const char *partition,
 						   PoolScope scope);

@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "backend/handle.h"
+#include "backend/lookup.h"
 #include "common/conninfo.h"
 #include "shm/pool.h"
 #include "shm/shmem.h"
@@ -58,7 +59,7 @@ take_snapshot(ViewSnapshot *snap)
 
 	PoolShmemCheckPreloaded();
 	npools = PoolShared->npools;
-	HandleWaitConfigLoaded(false);
+	LookupWaitConfigLoaded(false);
 	snap->pools = palloc(sizeof(PoolEntry) * npools);
 	snap->parts = palloc(sizeof(PartitionEntry) * PoolShared->npartitions);
 	snap->slots = palloc(sizeof(SlotEntry) * PoolShared->nslots);

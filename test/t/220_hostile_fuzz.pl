@@ -696,7 +696,12 @@ sub check_error
 	my ($level, $state, $msg) =
 	  $block =~ /(ERROR|FATAL|PANIC):\s+(?:([0-9A-Z]{5}):\s+)?(.*)/;
 	return unless defined $level;
-	my $remote = $block =~ /remote SQL command/;
+	# An error from the remote carries the remote command as context and is
+	# raised by RemoteErrorRaise; one raised here by user code that ran
+	# while the rows were converted (a domain's CHECK) carries that context
+	# too, but its LOCATION is ours.
+	my $remote = $block =~ /remote SQL command/
+	  && $block !~ /LOCATION:\s+(?!RemoteErrorRaise)\w+, \w+\.c:/;
 	$state_count{ ($state // 'none') . ($remote ? ' (remote)' : '') }++;
 	my $ok;
 	if ($level ne 'ERROR' || !defined $state)

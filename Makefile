@@ -11,6 +11,7 @@ OBJS = \
 	src/shm/pool.o \
 	src/shm/waitq.o \
 	src/shm/stats.o \
+	src/shm/histogram.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
 	src/backend/channel.o \
@@ -24,10 +25,12 @@ OBJS = \
 	src/sql/api.o \
 	src/sql/query.o \
 	src/sql/views.o \
+	src/sql/stats.o \
 	src/sql/metrics.o
 
 EXTENSION = pgpool_ext
-DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql sql/pgpool_ext--0.2--0.3.sql
+DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql \
+	sql/pgpool_ext--0.2--0.3.sql
 PGFILEDESC = "pgpool_ext - pool of outbound PostgreSQL connections"
 
 PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc
@@ -38,7 +41,7 @@ SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.
-REGRESS = setup pools handles query security views metrics
+REGRESS = setup pools handles query security views latency metrics
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
 ISOLATION = queue_order handoff cancel_wait xact_release

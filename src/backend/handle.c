@@ -73,6 +73,7 @@ static HandleCheck *handle_checks = NULL;	/* nslots entries */
 static bool config_changed_in_xact = false;
 static int	xact_handles = 0;	/* transaction-scoped handles held */
 static bool waiting_on_pool = false;
+static TimestampTz acquire_started = 0;	/* StatsClock() at acquire */
 
 static void handle_exit_callback(int code, Datum arg);
 static void handle_abandon_wait(void);
@@ -349,6 +350,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	int64		handle;
 
 	HandleInitBackend();
+	acquire_started = StatsClock();
 	PoolLookupForUse(pool_name, &ref);
 	loaded = lookup_cache.loaded;	/* what the usage check was made with */
 	is_superuser = superuser();	/* not under the pool lock: may read a catalog */
@@ -380,6 +382,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	{
 		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(),
 					  is_superuser, scope);
+		StatsRecordWait(part_idx, acquire_started, STATS_DONE);
 		LWLockRelease(&pool->lock);
 	}
 	else
@@ -480,6 +483,7 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 		{
 			be->granted_slot = -1;
 			waiting_on_pool = false;
+			StatsRecordWait(be->wait_partition, acquire_started, STATS_DONE);
 			LWLockRelease(&pool->lock);
 			return slotno;
 		}
@@ -510,6 +514,8 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 				WaitqRemove(&PoolShared->partitions[be->wait_partition], be);
 				pool->nwaiting--;
 				StatsCount(&pool->stats, STAT_TIMEOUTS);
+				StatsRecordWait(be->wait_partition, acquire_started,
+								STATS_TIMEOUT);
 				waiting_on_pool = false;
 				strlcpy(last_error, pool->last_error, sizeof(last_error));
 				below_max = pool->nconns - pool->nclosing < pool->def.max_size;
@@ -573,6 +579,7 @@ handle_abandon_wait(void)
 		return;
 	pool = &PoolShared->pools[be->wait_pool];
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	StatsRecordWait(be->wait_partition, acquire_started, STATS_CANCEL);
 	if (be->granted_slot >= 0)
 	{
 		int			slotno = be->granted_slot;
@@ -833,6 +840,7 @@ HandleRelease(int64 handle)
 	ChannelCheckRelease(handle);	/* not while its rows are being read */
 	slotno = HandleLock(handle, true);
 	pool = PoolShared->slots[slotno].pool;
+	StatsRecordHold(slotno);
 	handle_release_locked(slotno);
 	LWLockRelease(PoolLock(pool));
 }
@@ -858,7 +866,10 @@ HandleReleaseAll(bool xact_only)
 		if (slot->pool == pool && slot->holder_procno == PGPOOL_MY_PROCNO &&
 			slot->holder_pid == MyProcPid &&
 			(!xact_only || slot->scope == SCOPE_TRANSACTION))
+		{
+			StatsRecordHold(i);
 			handle_release_locked(i);
+		}
 		LWLockRelease(PoolLock(pool));
 	}
 	if (!xact_only || xact_handles < 0)

@@ -297,6 +297,7 @@ typedef struct PoolSharedState
 	SlotEntry  *slots;
 	BackendEntry *backends;
 	char	   *channels;		/* per backend: request + response queue */
+	PartitionStats *partition_stats;	/* per partition entry: stats.c */
 } PoolSharedState;
 
 extern PoolSharedState *PoolShared;

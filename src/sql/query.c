@@ -303,6 +303,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 	PG_TRY();
 	{
 		bool		done = false;
+		TimestampTz started = StatsClock();
 
 		ChannelSubmit(handle, kind, flags, PoolTextToRemote(sql), nparams,
 					  values);
@@ -325,6 +326,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 				else if (type == MSG_COMMAND_DONE)
 				{
 					sink_status(sink, &r);
+					StatsRecordQuery(handle, started, false);
 					done = true;
 				}
 				else if (type == MSG_REMOTE_ERROR || type == MSG_FAILURE)
@@ -333,6 +335,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 
 					memcpy(copy, r.cur, r.end - r.cur);
 					MsgReaderInit(&r, copy, r.end - r.cur);
+					StatsRecordQuery(handle, started, true);
 					ChannelFinish();
 					RemoteErrorRaise(&r, type, sql);
 				}

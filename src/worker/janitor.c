@@ -91,6 +91,7 @@ JanitorRun(void)
 	 * loaded), work is pending (connects, unmet demand), or the sweep is due.
 	 */
 	now = GetCurrentTimestamp();
+	StatsRotate(now);
 	sweep = now >= next_sweep;
 	if (!wanted && !busy && !sweep)
 		return;

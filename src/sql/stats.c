@@ -1,0 +1,349 @@
+/*-------------------------------------------------------------------------
+ *
+ * stats.c
+ *	  SQL functions of the latency statistics: the latency and histogram
+ *	  views, and reset_stats().
+ *
+ * The latency view has a row per pool (partition NULL: the merge of its
+ * partitions), per partition ('' is the default), per distribution (wait,
+ * hold, query) and per window ('total' since the last reset, '5min' the
+ * recent ring): count, mean, percentiles and max in seconds, plus the
+ * waits that ended without a grant (timeouts, cancels) and the queries
+ * that ended in an error.  The histogram view has a row per non-empty
+ * bucket of the same distributions, with a bar of '#' to show the shape in
+ * psql.  Both copy every partition's histograms out of shared memory
+ * first (stats_copy_all), then build tuples without any lock held.
+ *
+ * reset_stats(pool) zeroes a pool's counters and distributions (or every
+ * pool's): a write, so, like pg_stat_statements_reset(), it is revoked
+ * from PUBLIC and left for superusers to grant.
+ *
+ * Locking: the global lock shared (membership), each pool's lock shared to
+ * copy, exclusive to reset (stats.h).
+ *
+ * src/sql/stats.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/timestamp.h"
+
+#include "backend/handle.h"
+#include "common/pgpool_errors.h"
+#include "shm/pool.h"
+#include "shm/shmem.h"
+#include "shm/stats.h"
+
+PG_FUNCTION_INFO_V1(pgpool_ext_latency_info);
+PG_FUNCTION_INFO_V1(pgpool_ext_histogram_info);
+PG_FUNCTION_INFO_V1(pgpool_ext_reset_stats);
+
+/* Longest bar of the histogram view. */
+#define STATS_BAR_WIDTH		40
+
+/* One partition's distributions, copied out. */
+typedef struct PartCopy
+{
+	bool		shown;			/* in use, of a pool shown */
+	int			pool;
+	char		key[PGPOOL_NAME_LEN];
+	HistSnap	snap[PGPOOL_NKINDS][PGPOOL_NWINDOWS];
+	uint64		outcomes[PGPOOL_NKINDS][PGPOOL_NWINDOWS][PGPOOL_NOUTCOMES];
+} PartCopy;
+
+/* Every distribution the views show. */
+typedef struct StatsCopyAll
+{
+	int			npools;
+	bool	   *pool_shown;		/* in use and not being dropped */
+	char	  (*pool_names)[PGPOOL_NAME_LEN];
+	int			nparts;
+	PartCopy   *parts;
+} StatsCopyAll;
+
+/* Builds the rows of one distribution (partition NULL: the pool's). */
+typedef void (*StatsRowFunc) (ReturnSetInfo *rsinfo, const char *pool,
+							  const char *partition, StatsKind kind,
+							  StatsWindow window, const HistSnap *snap,
+							  const uint64 *outcomes);
+
+static void stats_copy_all(StatsCopyAll *c);
+static void stats_foreach(FunctionCallInfo fcinfo, StatsRowFunc fn);
+static void latency_row(ReturnSetInfo *rsinfo, const char *pool,
+						const char *partition, StatsKind kind,
+						StatsWindow window, const HistSnap *snap,
+						const uint64 *outcomes);
+static void histogram_rows(ReturnSetInfo *rsinfo, const char *pool,
+						   const char *partition, StatsKind kind,
+						   StatsWindow window, const HistSnap *snap,
+						   const uint64 *outcomes);
+
+static const char *const kind_names[PGPOOL_NKINDS] = {"wait", "hold", "query"};
+static const char *const window_names[PGPOOL_NWINDOWS] = {"total", "5min"};
+
+/*
+ * stats_copy_all
+ *		Copy the distributions of every partition of every pool shown,
+ *		pool by pool under its lock.  Memory is allocated before any lock
+ *		is taken.
+ */
+static void
+stats_copy_all(StatsCopyAll *c)
+{
+	uint64		minute = StatsMinute(GetCurrentTimestamp());
+	int			p;
+	int			i;
+
+	PoolShmemCheckPreloaded();
+	PoolWaitConfigLoaded(false);
+	c->npools = PoolShared->npools;
+	c->nparts = PoolShared->npartitions;
+	c->pool_shown = palloc0(sizeof(bool) * c->npools);
+	c->pool_names = palloc0(PGPOOL_NAME_LEN * c->npools);
+	c->parts = palloc0(sizeof(PartCopy) * c->nparts);
+
+	LWLockAcquire(&PoolShared->lock, LW_SHARED);
+	for (p = 0; p < c->npools; p++)
+	{
+		PoolEntry  *pool = &PoolShared->pools[p];
+
+		LWLockAcquire(PoolLock(p), LW_SHARED);
+		c->pool_shown[p] = pool->in_use && !pool->dropping;
+		strlcpy(c->pool_names[p], pool->name, PGPOOL_NAME_LEN);
+		for (i = 0; c->pool_shown[p] && i < c->nparts; i++)
+		{
+			PartitionEntry *part = &PoolShared->partitions[i];
+			PartCopy   *pc = &c->parts[i];
+			int			k;
+			int			w;
+
+			if (!part->in_use || part->pool != p)
+				continue;
+			pc->shown = true;
+			pc->pool = p;
+			strlcpy(pc->key, part->key, PGPOOL_NAME_LEN);
+			for (k = 0; k < PGPOOL_NKINDS; k++)
+				for (w = 0; w < PGPOOL_NWINDOWS; w++)
+					StatsCopy(i, k, w, minute, &pc->snap[k][w],
+							  pc->outcomes[k][w]);
+		}
+		LWLockRelease(PoolLock(p));
+	}
+	LWLockRelease(&PoolShared->lock);
+}
+
+/*
+ * stats_foreach
+ *		Copy everything, then call fn for every distribution: per pool, the
+ *		merge of its partitions, then each partition; per kind; per window.
+ */
+static void
+stats_foreach(FunctionCallInfo fcinfo, StatsRowFunc fn)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	StatsCopyAll c;
+	HistSnap   *merged = palloc(sizeof(HistSnap));
+	uint64		outcomes[PGPOOL_NOUTCOMES];
+	int			p;
+	int			i;
+	int			k;
+	int			w;
+	int			o;
+
+	stats_copy_all(&c);
+	InitMaterializedSRF(fcinfo, 0);
+	for (p = 0; p < c.npools; p++)
+	{
+		if (!c.pool_shown[p])
+			continue;
+		for (k = 0; k < PGPOOL_NKINDS; k++)
+			for (w = 0; w < PGPOOL_NWINDOWS; w++)
+			{
+				memset(merged, 0, sizeof(HistSnap));
+				memset(outcomes, 0, sizeof(outcomes));
+				for (i = 0; i < c.nparts; i++)
+				{
+					if (!c.parts[i].shown || c.parts[i].pool != p)
+						continue;
+					HistSnapMerge(merged, &c.parts[i].snap[k][w]);
+					for (o = 0; o < PGPOOL_NOUTCOMES; o++)
+						outcomes[o] += c.parts[i].outcomes[k][w][o];
+				}
+				fn(rsinfo, c.pool_names[p], NULL, k, w, merged, outcomes);
+			}
+		for (i = 0; i < c.nparts; i++)
+		{
+			if (!c.parts[i].shown || c.parts[i].pool != p)
+				continue;
+			for (k = 0; k < PGPOOL_NKINDS; k++)
+				for (w = 0; w < PGPOOL_NWINDOWS; w++)
+					fn(rsinfo, c.pool_names[p], c.parts[i].key, k, w,
+					   &c.parts[i].snap[k][w], c.parts[i].outcomes[k][w]);
+		}
+	}
+}
+
+/* The first four columns of both views; returns how many were set. */
+static int
+stats_key_datums(Datum *v, bool *n, const char *pool, const char *partition,
+				 StatsKind kind, StatsWindow window)
+{
+	v[0] = CStringGetTextDatum(pool);
+	n[1] = partition == NULL;
+	v[1] = partition ? CStringGetTextDatum(partition) : (Datum) 0;
+	v[2] = CStringGetTextDatum(kind_names[kind]);
+	v[3] = CStringGetTextDatum(window_names[window]);
+	return 4;
+}
+
+#define LATENCY_COLS 15
+
+/*
+ * latency_row
+ *		One row of the latency view.
+ */
+static void
+latency_row(ReturnSetInfo *rsinfo, const char *pool, const char *partition,
+			StatsKind kind, StatsWindow window, const HistSnap *snap,
+			const uint64 *outcomes)
+{
+	Datum		v[LATENCY_COLS];
+	bool		n[LATENCY_COLS];
+	StatsSummary sum;
+	double		values[7];
+	int			c;
+	int			i;
+
+	memset(n, 0, sizeof(n));
+	c = stats_key_datums(v, n, pool, partition, kind, window);
+	StatsSummarize(snap, &sum);
+	v[c++] = Int64GetDatum((int64) sum.count);
+	values[0] = sum.mean;
+	values[1] = sum.p50;
+	values[2] = sum.p90;
+	values[3] = sum.p95;
+	values[4] = sum.p99;
+	values[5] = sum.p999;
+	values[6] = sum.max;
+	for (i = 0; i < lengthof(values); i++)
+	{
+		n[c] = sum.count == 0;
+		v[c++] = Float8GetDatum(values[i]);
+	}
+	n[c] = kind != STATS_WAIT;
+	v[c++] = Int64GetDatum((int64) outcomes[STATS_TIMEOUT]);
+	n[c] = kind != STATS_WAIT;
+	v[c++] = Int64GetDatum((int64) outcomes[STATS_CANCEL]);
+	n[c] = kind != STATS_QUERY;
+	v[c++] = Int64GetDatum((int64) outcomes[STATS_ERROR]);
+	Assert(c == LATENCY_COLS);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+}
+
+#define HISTOGRAM_COLS 9
+
+/*
+ * histogram_rows
+ *		The rows of the histogram view for one distribution: its non-empty
+ *		buckets, bounds in seconds (the last bucket's upper bound is
+ *		infinity), with a bar scaled to the largest bucket.
+ */
+static void
+histogram_rows(ReturnSetInfo *rsinfo, const char *pool, const char *partition,
+			   StatsKind kind, StatsWindow window, const HistSnap *snap,
+			   const uint64 *outcomes)
+{
+	uint64		largest = 0;
+	uint64		cumulative = 0;
+	char		bar[STATS_BAR_WIDTH + 1];
+	int			i;
+
+	for (i = 0; i < HIST_NBUCKETS; i++)
+		largest = Max(largest, snap->buckets[i]);
+	for (i = 0; i < HIST_NBUCKETS; i++)
+	{
+		Datum		v[HISTOGRAM_COLS];
+		bool		n[HISTOGRAM_COLS];
+		uint64		count = snap->buckets[i];
+		int			width;
+		int			c;
+
+		if (count == 0)
+			continue;
+		cumulative += count;
+		memset(n, 0, sizeof(n));
+		c = stats_key_datums(v, n, pool, partition, kind, window);
+		v[c++] = Float8GetDatum(HistBucketLower(i) / 1e6);
+		v[c++] = Float8GetDatum(i == HIST_NBUCKETS - 1 ? get_float8_infinity() :
+								HistBucketUpper(i) / 1e6);
+		v[c++] = Int64GetDatum((int64) count);
+		v[c++] = Int64GetDatum((int64) cumulative);
+		width = (int) ceil((double) STATS_BAR_WIDTH * count / largest);
+		memset(bar, '#', width);
+		bar[width] = '\0';
+		v[c++] = CStringGetTextDatum(bar);
+		Assert(c == HISTOGRAM_COLS);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+}
+
+/*
+ * latency_info() -> the latency view
+ */
+Datum
+pgpool_ext_latency_info(PG_FUNCTION_ARGS)
+{
+	stats_foreach(fcinfo, latency_row);
+	return (Datum) 0;
+}
+
+/*
+ * histogram_info() -> the histogram view
+ */
+Datum
+pgpool_ext_histogram_info(PG_FUNCTION_ARGS)
+{
+	stats_foreach(fcinfo, histogram_rows);
+	return (Datum) 0;
+}
+
+/*
+ * reset_stats(pool text DEFAULT NULL) -> void
+ *		Zero the counters and distributions of pool, or of every pool, and
+ *		set their stats_reset.  An unknown pool is 42704.
+ */
+Datum
+pgpool_ext_reset_stats(PG_FUNCTION_ARGS)
+{
+	char	   *name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int			p;
+
+	PoolShmemCheckPreloaded();
+	PoolWaitConfigLoaded(false);	/* a pool just created is found */
+	LWLockAcquire(&PoolShared->lock, LW_SHARED);
+	if (name != NULL && PoolFindByName(name) < 0)
+	{
+		LWLockRelease(&PoolShared->lock);
+		PoolErrorUnknownPool(name);
+	}
+	for (p = 0; p < PoolShared->npools; p++)
+	{
+		PoolEntry  *pool = &PoolShared->pools[p];
+
+		if (!pool->in_use || pool->dropping ||
+			(name != NULL && strcmp(pool->name, name) != 0))
+			continue;
+		LWLockAcquire(PoolLock(p), LW_EXCLUSIVE);
+		StatsResetPool(p);
+		LWLockRelease(PoolLock(p));
+	}
+	LWLockRelease(&PoolShared->lock);
+	PG_RETURN_VOID();
+}

@@ -18,11 +18,37 @@ SELECT line
  WHERE line LIKE '#%'
  ORDER BY n;
 
--- the samples of pool m (sizes, counters, connections by state, waiters)
+-- the samples of pool m (sizes, counters, connections by state, waiters,
+-- the count of each histogram; durations vary, their buckets are below)
 SELECT line
   FROM regexp_split_to_table(pgpool_ext.metrics('prometheus'), E'\n') WITH ORDINALITY t(line, n)
  WHERE line LIKE '%pool="m"%' AND line NOT LIKE 'pgpool_ext_stats_reset%'
+   AND line !~ '_seconds_(bucket|sum)'
  ORDER BY n;
+-- histograms: the bucket set (seconds), cumulative counts, +Inf = _count,
+-- _sum = the latency view's mean * count
+WITH s AS (
+  SELECT substring(line FROM '^(pgpool_ext_[a-z]+_seconds)_') AS name,
+         substring(line FROM 'le="([^"]*)"') AS le,
+         split_part(line, ' ', 2)::float8 AS v, n
+    FROM regexp_split_to_table(pgpool_ext.metrics('prometheus'), E'\n') WITH ORDINALITY t(line, n)
+   WHERE line LIKE 'pgpool_ext_%_seconds_bucket{pool="m",partition=""%')
+SELECT name, string_agg(le, ' ' ORDER BY n) AS bounds,
+       bool_and(v >= coalesce(prev, 0)) AS cumulative
+  FROM (SELECT *, lag(v) OVER (PARTITION BY name ORDER BY n) AS prev FROM s) x
+ GROUP BY name ORDER BY name;
+SELECT l.kind, l.count,
+       (SELECT split_part(line, ' ', 2)::bigint
+          FROM regexp_split_to_table(pgpool_ext.metrics(), E'\n') line
+         WHERE line LIKE 'pgpool_ext_' || l.kind || '_seconds_bucket{pool="m",partition="",le="+Inf"}%')
+       AS inf_bucket,
+       (SELECT abs(split_part(line, ' ', 2)::float8 - coalesce(l.mean * l.count, 0)) < 1e-6
+          FROM regexp_split_to_table(pgpool_ext.metrics(), E'\n') line
+         WHERE line LIKE 'pgpool_ext_' || l.kind || '_seconds_sum{pool="m",partition=""}%')
+       AS sum_ok
+  FROM pgpool_ext.latency l
+ WHERE l.pool_name = 'm' AND l.partition = '' AND l.time_window = 'total'
+ ORDER BY l.kind;
 SELECT count(*) AS worker_up FROM regexp_split_to_table(pgpool_ext.metrics(), E'\n') line
  WHERE line = 'pgpool_ext_worker_up 1';
 -- stats_reset is a Unix time
@@ -35,6 +61,7 @@ SELECT split_part(pgpool_ext.metrics('csv'), E'\n', 1) AS header;
 SELECT line
   FROM regexp_split_to_table(pgpool_ext.metrics('csv'), E'\n') WITH ORDINALITY t(line, n)
  WHERE line LIKE '%pool=""m""%' AND line NOT LIKE 'pgpool_ext_stats_reset%'
+   AND line !~ '_seconds_(bucket|sum)'
  ORDER BY n;
 SELECT (SELECT count(*) FROM regexp_split_to_table(pgpool_ext.metrics('csv'), E'\n') l
          WHERE l <> '') - 1 =
@@ -44,10 +71,23 @@ SELECT (SELECT count(*) FROM regexp_split_to_table(pgpool_ext.metrics('csv'), E'
 -- json: one document; its metrics in order, with type and help
 SELECT m->>'name' AS name, m->>'type' AS type, m->>'help' <> '' AS has_help
   FROM jsonb_array_elements(pgpool_ext.metrics('json')::jsonb -> 'metrics') m;
-SELECT m->>'name' AS name, s->'labels' AS labels, s->'value' AS value
+SELECT m->>'name' AS name, s->'labels' AS labels, coalesce(s->'value', s->'count') AS value
   FROM jsonb_array_elements(pgpool_ext.metrics('json')::jsonb -> 'metrics') m,
        jsonb_array_elements(m->'samples') s
  WHERE s->'labels'->>'pool' = 'm' AND m->>'name' <> 'pgpool_ext_stats_reset_timestamp_seconds';
+-- a histogram: its buckets (le in seconds, cumulative count; +Inf is the
+-- count), sum and count, as in the Prometheus text
+SELECT m->>'name' AS name, jsonb_array_length(s->'buckets') AS nbuckets,
+       s->'buckets'->0 AS first_bucket,
+       (s->'buckets'->-1->>'count')::bigint <= (s->>'count')::bigint AS last_le_count,
+       (SELECT string_agg(b->>'le', ' ') FROM jsonb_array_elements(s->'buckets') b)
+       = (SELECT string_agg(substring(line FROM 'le="([^"]*)"'), ' ')
+            FROM regexp_split_to_table(pgpool_ext.metrics(), E'\n') line
+           WHERE line LIKE (m->>'name') || '_bucket{pool="m",partition=""%'
+             AND line NOT LIKE '%+Inf%') AS same_bounds
+  FROM jsonb_array_elements(pgpool_ext.metrics('json')::jsonb -> 'metrics') m,
+       jsonb_array_elements(m->'samples') s
+ WHERE m->>'type' = 'histogram' AND s->'labels'->>'pool' = 'm';
 
 -- labels are escaped: \ " and newline in a pool name or partition key
 SELECT pgpool_ext.create_pool(E'm"\\\n', 'dbname=contrib_regression', max_size => 1,

@@ -42,8 +42,10 @@
 
 #include "backend/handle.h"
 #include "common/pgpool_errors.h"
+#include "shm/histogram.h"
 #include "shm/pool.h"
 #include "shm/shmem.h"
+#include "shm/stats.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_metrics);
 
@@ -57,7 +59,8 @@ typedef enum MetricsFormat
 typedef enum MetricType
 {
 	METRIC_GAUGE,
-	METRIC_COUNTER
+	METRIC_COUNTER,
+	METRIC_HISTOGRAM
 } MetricType;
 
 /* Which labels a metric has: one sample per what. */
@@ -79,7 +82,9 @@ typedef enum MetricId
 	M_STATS_RESET,
 	M_CONNECTIONS,
 	M_WAITING,
-	M_MAX_WAIT
+	M_MAX_WAIT,
+	M_OUTCOME,					/* arg: a StatsOutcome */
+	M_LATENCY					/* arg: a StatsKind (a histogram) */
 } MetricId;
 
 typedef struct MetricFamily
@@ -122,6 +127,18 @@ static const MetricFamily metric_families[] = {
 	"Backends waiting in acquire for a connection of the partition."},
 	{"pgpool_ext_max_wait_seconds", METRIC_GAUGE, SCOPE_PARTITION, M_MAX_WAIT,
 		0, "How long the oldest waiter of the partition has waited (0: none)."},
+	{"pgpool_ext_wait_cancels_total", METRIC_COUNTER, SCOPE_PARTITION,
+		M_OUTCOME, STATS_CANCEL,
+	"Waits that ended without a grant otherwise than by a timeout (cancel, error, exit)."},
+	{"pgpool_ext_query_errors_total", METRIC_COUNTER, SCOPE_PARTITION,
+		M_OUTCOME, STATS_ERROR, "Remote requests that ended in an error."},
+	{"pgpool_ext_wait_seconds", METRIC_HISTOGRAM, SCOPE_PARTITION, M_LATENCY,
+		STATS_WAIT, "Time from acquire to the grant or the end of the wait."},
+	{"pgpool_ext_hold_seconds", METRIC_HISTOGRAM, SCOPE_PARTITION, M_LATENCY,
+		STATS_HOLD, "Time from the grant of a handle to its release."},
+	{"pgpool_ext_query_seconds", METRIC_HISTOGRAM, SCOPE_PARTITION, M_LATENCY,
+		STATS_QUERY,
+	"Time from a request sent to the pool worker to its last message back."},
 };
 
 #define METRICS_NFAMILIES lengthof(metric_families)
@@ -144,6 +161,8 @@ typedef struct MetricsPart
 	int			count[PGPOOL_NSTATES];
 	int			nwaiting;
 	TimestampTz oldest_wait;	/* 0: nobody waits */
+	uint64		outcomes[PGPOOL_NOUTCOMES]; /* since the last reset */
+	HistSnapshot latency[PGPOOL_NKINDS];	/* since the last reset */
 } MetricsPart;
 
 typedef struct MetricsSnapshot
@@ -162,7 +181,10 @@ typedef struct MetricLabels
 	const char *pool;
 	const char *partition;
 	const char *state;
+	const char *le;				/* a histogram's bucket bound */
 } MetricLabels;
+
+#define METRICS_NLABELS 4
 
 /* The document being written. */
 typedef struct MetricsOut
@@ -176,19 +198,35 @@ typedef struct MetricsOut
 static MetricsFormat metrics_parse_format(const char *name);
 static void metrics_snapshot(MetricsSnapshot *snap);
 static void metrics_copy_pool(MetricsSnapshot *snap, int p);
+static void metrics_copy_partition(MetricsSnapshot *snap, int p, int i);
 static double metrics_value(const MetricFamily *f, const MetricsSnapshot *snap,
 							int pool, int part, int state);
 static void metrics_write_family(MetricsOut *out, const MetricFamily *f,
 								 const MetricsSnapshot *snap);
+static void metrics_write_partitions(MetricsOut *out, const MetricFamily *f,
+									 const MetricsSnapshot *snap);
 static void metrics_write_sample(MetricsOut *out, const MetricFamily *f,
 								 const MetricLabels *labels, double value);
+static void metrics_write_histogram(MetricsOut *out, const MetricFamily *f,
+									const MetricLabels *labels,
+									const HistSnapshot *hist);
+static void metrics_write_line(MetricsOut *out, const char *name,
+							   const char *suffix, const MetricLabels *labels,
+							   double value);
 static void metrics_family_begin(MetricsOut *out, const MetricFamily *f);
 static void metrics_family_end(MetricsOut *out);
+static void metrics_json_sample_begin(MetricsOut *out,
+									  const MetricLabels *labels);
 static void metrics_prom_labels(StringInfo buf, const MetricLabels *labels);
 static void metrics_prom_escape(StringInfo buf, const char *s);
 static void metrics_csv_field(StringInfo buf, const char *s);
 static void metrics_json_labels(StringInfo buf, const MetricLabels *labels);
 static void metrics_number(StringInfo buf, double value);
+
+/* Label names, in the order of MetricLabels' fields. */
+static const char *const metric_label_names[METRICS_NLABELS] = {
+	"pool", "partition", "state", "le"
+};
 
 /*
  * metrics_parse_format
@@ -252,7 +290,6 @@ metrics_copy_pool(MetricsSnapshot *snap, int p)
 	PoolEntry  *pool = &PoolShared->pools[p];
 	MetricsPool *mp;
 	int			i;
-	int			b;
 
 	if (!pool->in_use || pool->dropping)
 		return;
@@ -264,34 +301,48 @@ metrics_copy_pool(MetricsSnapshot *snap, int p)
 	mp->stats_reset = pool->stats.stats_reset;
 
 	for (i = 0; i < PoolShared->npartitions; i++)
-	{
-		PartitionEntry *part = &PoolShared->partitions[i];
-		MetricsPart *mpart;
-
-		if (!part->in_use || part->pool != p)
-			continue;
-		mpart = &snap->parts[snap->nparts++];
-		mpart->pool = snap->npools;
-		strlcpy(mpart->key, part->key, sizeof(mpart->key));
-		memcpy(mpart->count, part->count, sizeof(mpart->count));
-		mpart->nwaiting = part->nwaiting;
-		mpart->oldest_wait = 0;
-		for (b = 0; b < PoolShared->nbackends; b++)
-		{
-			BackendEntry *be = &PoolShared->backends[b];
-
-			if (be->waiting && be->wait_pool == p && be->wait_partition == i &&
-				(mpart->oldest_wait == 0 || be->wait_start < mpart->oldest_wait))
-				mpart->oldest_wait = be->wait_start;
-		}
-	}
+		if (PoolShared->partitions[i].in_use &&
+			PoolShared->partitions[i].pool == p)
+			metrics_copy_partition(snap, p, i);
 	snap->npools++;
+}
+
+/*
+ * metrics_copy_partition
+ *		Append partition entry i of pool p: slot counts, waiters, the oldest
+ *		wait, and the since-reset latency histograms and outcome counts
+ *		(stats.c).  Caller holds the global lock and p's lock.
+ */
+static void
+metrics_copy_partition(MetricsSnapshot *snap, int p, int i)
+{
+	PartitionEntry *part = &PoolShared->partitions[i];
+	MetricsPart *mpart = &snap->parts[snap->nparts++];
+	int			b;
+	int			k;
+
+	mpart->pool = snap->npools;
+	strlcpy(mpart->key, part->key, sizeof(mpart->key));
+	memcpy(mpart->count, part->count, sizeof(mpart->count));
+	mpart->nwaiting = part->nwaiting;
+	mpart->oldest_wait = 0;
+	for (b = 0; b < PoolShared->nbackends; b++)
+	{
+		BackendEntry *be = &PoolShared->backends[b];
+
+		if (be->waiting && be->wait_pool == p && be->wait_partition == i &&
+			(mpart->oldest_wait == 0 || be->wait_start < mpart->oldest_wait))
+			mpart->oldest_wait = be->wait_start;
+	}
+	for (k = 0; k < PGPOOL_NKINDS; k++)
+		StatsCopy(i, (StatsKind) k, STATS_TOTAL, 0, &mpart->latency[k],
+				  mpart->outcomes);
 }
 
 /*
  * metrics_value
  *		The value of metric f for one pool, partition or state (-1 where the
- *		metric's scope has no such thing).
+ *		metric's scope has no such thing).  Not for histograms.
  */
 static double
 metrics_value(const MetricFamily *f, const MetricsSnapshot *snap,
@@ -320,8 +371,12 @@ metrics_value(const MetricFamily *f, const MetricsSnapshot *snap,
 			if (mpart->oldest_wait == 0 || mpart->oldest_wait > snap->now)
 				return 0;
 			return (double) (snap->now - mpart->oldest_wait) / USECS_PER_SEC;
+		case M_OUTCOME:
+			return (double) mpart->outcomes[f->arg];
+		case M_LATENCY:
+			break;
 	}
-	elog(ERROR, "unknown metric %d", (int) f->id);
+	elog(ERROR, "metric %s has no single value", f->name);
 	pg_unreachable();
 }
 
@@ -336,7 +391,6 @@ metrics_write_family(MetricsOut *out, const MetricFamily *f,
 {
 	MetricLabels labels = {0};
 	int			i;
-	int			s;
 
 	metrics_family_begin(out, f);
 	if (f->scope == SCOPE_GLOBAL)
@@ -351,26 +405,43 @@ metrics_write_family(MetricsOut *out, const MetricFamily *f,
 		}
 	}
 	else
+		metrics_write_partitions(out, f, snap);
+	metrics_family_end(out);
+}
+
+/*
+ * metrics_write_partitions
+ *		The samples of a metric of partition or state scope.
+ */
+static void
+metrics_write_partitions(MetricsOut *out, const MetricFamily *f,
+						 const MetricsSnapshot *snap)
+{
+	MetricLabels labels = {0};
+	int			i;
+	int			s;
+
+	for (i = 0; i < snap->nparts; i++)
 	{
-		for (i = 0; i < snap->nparts; i++)
+		const MetricsPart *mpart = &snap->parts[i];
+
+		labels.pool = snap->pools[mpart->pool].name;
+		labels.partition = mpart->key;
+		if (f->type == METRIC_HISTOGRAM)
+			metrics_write_histogram(out, f, &labels, &mpart->latency[f->arg]);
+		else if (f->scope == SCOPE_PARTITION)
+			metrics_write_sample(out, f, &labels,
+								 metrics_value(f, snap, mpart->pool, i, -1));
+		else
 		{
-			labels.pool = snap->pools[snap->parts[i].pool].name;
-			labels.partition = snap->parts[i].key;
-			if (f->scope == SCOPE_PARTITION)
-			{
-				metrics_write_sample(out, f, &labels,
-									 metrics_value(f, snap, snap->parts[i].pool, i, -1));
-				continue;
-			}
 			for (s = SLOT_FREE + 1; s < PGPOOL_NSTATES; s++)
 			{
 				labels.state = PoolSlotStateName((PoolSlotState) s);
 				metrics_write_sample(out, f, &labels,
-									 metrics_value(f, snap, snap->parts[i].pool, i, s));
+									 metrics_value(f, snap, mpart->pool, i, s));
 			}
 		}
 	}
-	metrics_family_end(out);
 }
 
 /*
@@ -380,7 +451,8 @@ metrics_write_family(MetricsOut *out, const MetricFamily *f,
 static void
 metrics_family_begin(MetricsOut *out, const MetricFamily *f)
 {
-	const char *type = f->type == METRIC_COUNTER ? "counter" : "gauge";
+	const char *type = f->type == METRIC_COUNTER ? "counter" :
+		f->type == METRIC_HISTOGRAM ? "histogram" : "gauge";
 
 	if (out->format == FORMAT_PROMETHEUS)
 		appendStringInfo(&out->buf, "# HELP %s %s\n# TYPE %s %s\n",
@@ -407,66 +479,133 @@ metrics_family_end(MetricsOut *out)
 
 /*
  * metrics_write_sample
- *		One sample: a line "name{labels} value" (Prometheus), a row
- *		name,"labels",value (CSV) or {"labels": {...}, "value": v} (JSON).
+ *		One value: a line (Prometheus, CSV) or {"labels": {...}, "value": v}
+ *		(JSON).
  */
 static void
 metrics_write_sample(MetricsOut *out, const MetricFamily *f,
 					 const MetricLabels *labels, double value)
 {
+	if (out->format != FORMAT_JSON)
+	{
+		metrics_write_line(out, f->name, "", labels, value);
+		return;
+	}
+	metrics_json_sample_begin(out, labels);
+	appendStringInfoString(&out->buf, ", \"value\": ");
+	metrics_number(&out->buf, value);
+	appendStringInfoChar(&out->buf, '}');
+}
+
+/*
+ * metrics_write_histogram
+ *		One histogram: the cumulative count at each bound of the Prometheus
+ *		bucket set (histogram.h), +Inf, the sum in seconds and the count.
+ *		JSON: {"labels": {...}, "buckets": [{"le": b, "count": n}, ...],
+ *		"sum": s, "count": n}, the +Inf bucket being the count.
+ */
+static void
+metrics_write_histogram(MetricsOut *out, const MetricFamily *f,
+						const MetricLabels *labels, const HistSnapshot *hist)
+{
+	uint64		counts[HIST_PROM_NBOUNDS];
+	char		le[HIST_PROM_LABEL_LEN];
+	MetricLabels bucket = *labels;
+	double		sum = (double) hist->sum / USECS_PER_SEC;
+	int			k;
+
+	HistSnapPromCounts(hist, counts);
+	if (out->format == FORMAT_JSON)
+	{
+		metrics_json_sample_begin(out, labels);
+		appendStringInfoString(&out->buf, ", \"buckets\": [");
+	}
+	for (k = 0; k < HIST_PROM_NBOUNDS; k++)
+	{
+		HistPromLabel(k, le);
+		bucket.le = le;
+		if (out->format == FORMAT_JSON)
+			appendStringInfo(&out->buf, "%s{\"le\": %s, \"count\": " UINT64_FORMAT "}",
+							 k > 0 ? ", " : "", le, counts[k]);
+		else
+			metrics_write_line(out, f->name, "_bucket", &bucket, (double) counts[k]);
+	}
+	if (out->format == FORMAT_JSON)
+	{
+		appendStringInfoString(&out->buf, "], \"sum\": ");
+		metrics_number(&out->buf, sum);
+		appendStringInfo(&out->buf, ", \"count\": " UINT64_FORMAT "}", hist->count);
+		return;
+	}
+	bucket.le = "+Inf";
+	metrics_write_line(out, f->name, "_bucket", &bucket, (double) hist->count);
+	metrics_write_line(out, f->name, "_sum", labels, sum);
+	metrics_write_line(out, f->name, "_count", labels, (double) hist->count);
+}
+
+/*
+ * metrics_write_line
+ *		One sample of the text formats: "name{labels} value" (Prometheus) or
+ *		name,"labels",value (CSV; the labels written as in Prometheus).
+ */
+static void
+metrics_write_line(MetricsOut *out, const char *name, const char *suffix,
+				   const MetricLabels *labels, double value)
+{
 	StringInfo	buf = &out->buf;
 
-	switch (out->format)
+	appendStringInfo(buf, "%s%s", name, suffix);
+	if (out->format == FORMAT_CSV)
 	{
-		case FORMAT_PROMETHEUS:
-			appendStringInfoString(buf, f->name);
-			if (labels->pool)
-			{
-				appendStringInfoChar(buf, '{');
-				metrics_prom_labels(buf, labels);
-				appendStringInfoChar(buf, '}');
-			}
-			break;
-		case FORMAT_CSV:
-			{
-				StringInfoData l;
+		StringInfoData l;
 
-				initStringInfo(&l);
-				metrics_prom_labels(&l, labels);
-				appendStringInfo(buf, "%s,", f->name);
-				metrics_csv_field(buf, l.data);
-				pfree(l.data);
-				break;
-			}
-		case FORMAT_JSON:
-			appendStringInfoString(buf, out->first_sample ? "\n  " : ",\n  ");
-			out->first_sample = false;
-			appendStringInfoString(buf, "{\"labels\": ");
-			metrics_json_labels(buf, labels);
-			appendStringInfoString(buf, ", \"value\": ");
-			metrics_number(buf, value);
-			appendStringInfoChar(buf, '}');
-			return;
+		initStringInfo(&l);
+		metrics_prom_labels(&l, labels);
+		appendStringInfoChar(buf, ',');
+		metrics_csv_field(buf, l.data);
+		appendStringInfoChar(buf, ',');
+		pfree(l.data);
 	}
-	appendStringInfoChar(buf, out->format == FORMAT_CSV ? ',' : ' ');
+	else
+	{
+		if (labels->pool)
+		{
+			appendStringInfoChar(buf, '{');
+			metrics_prom_labels(buf, labels);
+			appendStringInfoChar(buf, '}');
+		}
+		appendStringInfoChar(buf, ' ');
+	}
 	metrics_number(buf, value);
 	appendStringInfoChar(buf, '\n');
 }
 
-/* pool="...",partition="...",state="..." for the labels present. */
+/* JSON: open a sample's object with its labels. */
+static void
+metrics_json_sample_begin(MetricsOut *out, const MetricLabels *labels)
+{
+	appendStringInfoString(&out->buf, out->first_sample ? "\n  " : ",\n  ");
+	out->first_sample = false;
+	appendStringInfoString(&out->buf, "{\"labels\": ");
+	metrics_json_labels(&out->buf, labels);
+}
+
+/* pool="...",partition="...",state="...",le="..." for the labels present. */
 static void
 metrics_prom_labels(StringInfo buf, const MetricLabels *labels)
 {
-	const char *names[] = {"pool", "partition", "state"};
-	const char *values[] = {labels->pool, labels->partition, labels->state};
+	const char *values[METRICS_NLABELS] = {
+		labels->pool, labels->partition, labels->state, labels->le
+	};
 	bool		first = true;
 	int			i;
 
-	for (i = 0; i < lengthof(names); i++)
+	for (i = 0; i < METRICS_NLABELS; i++)
 	{
 		if (values[i] == NULL)
 			continue;
-		appendStringInfo(buf, "%s%s=\"", first ? "" : ",", names[i]);
+		appendStringInfo(buf, "%s%s=\"", first ? "" : ",",
+						 metric_label_names[i]);
 		metrics_prom_escape(buf, values[i]);
 		appendStringInfoChar(buf, '"');
 		first = false;
@@ -504,21 +643,23 @@ metrics_csv_field(StringInfo buf, const char *s)
 	appendStringInfoChar(buf, '"');
 }
 
-/* {"pool": "...", ...} for the labels present. */
+/* {"pool": "...", ...} for the labels present (le is never one in JSON). */
 static void
 metrics_json_labels(StringInfo buf, const MetricLabels *labels)
 {
-	const char *names[] = {"pool", "partition", "state"};
-	const char *values[] = {labels->pool, labels->partition, labels->state};
+	const char *values[METRICS_NLABELS] = {
+		labels->pool, labels->partition, labels->state, labels->le
+	};
 	bool		first = true;
 	int			i;
 
 	appendStringInfoChar(buf, '{');
-	for (i = 0; i < lengthof(names); i++)
+	for (i = 0; i < METRICS_NLABELS; i++)
 	{
 		if (values[i] == NULL)
 			continue;
-		appendStringInfo(buf, "%s\"%s\": ", first ? "" : ", ", names[i]);
+		appendStringInfo(buf, "%s\"%s\": ", first ? "" : ", ",
+						 metric_label_names[i]);
 		escape_json(buf, values[i]);
 		first = false;
 	}
@@ -528,8 +669,9 @@ metrics_json_labels(StringInfo buf, const MetricLabels *labels)
 /*
  * metrics_number
  *		A value in the shortest form that reads back exactly (as float8out
- *		with extra_float_digits 1); integers print without exponent up to
- *		2^53.  Values here are always finite.
+ *		with extra_float_digits 1); integers below 2^53 print without
+ *		exponent.  Values here are always finite.  Counters are sent as
+ *		double precision, as Prometheus keeps them: exact up to 2^53.
  */
 static void
 metrics_number(StringInfo buf, double value)

@@ -56,13 +56,13 @@ foreach my $x (@{ $theirs->{samples} })
 	next unless $x->[0] =~ /^pgpool_ext_/;
 	my %l = %{ $x->[1] };
 	$no_server++ unless delete $l{server};
-	$served{ $x->[0] . JSON::PP->new->canonical->encode(\%l) } = $x->[2];
+	$served{ sample_key($x->[0], \%l) } = $x->[2];
 }
 is($no_server, 0, 'every pgpool_ext sample has the exporter\'s server label');
 my ($missing, $different) = (0, 0);
 foreach my $x (@{ $ours->{samples} })
 {
-	my $key = $x->[0] . JSON::PP->new->canonical->encode($x->[1]);
+	my $key = sample_key($x->[0], $x->[1]);
 	# a gauge that is a clock reading differs between the two reads
 	next if $x->[0] eq 'pgpool_ext_max_wait_seconds';
 	if (!exists $served{$key})
@@ -91,3 +91,13 @@ foreach my $name (@$names)
 }
 
 done_testing();
+
+# A sample's name and labels as one string.  A bucket bound is a number:
+# the exporter writes 1e-05 where metrics() writes 0.00001.
+sub sample_key
+{
+	my ($name, $labels) = @_;
+	my %l = %$labels;
+	$l{le} = 0 + $l{le} if exists $l{le} && $l{le} ne '+Inf';
+	return $name . JSON::PP->new->canonical->encode(\%l);
+}

@@ -57,3 +57,13 @@ include $(PGXS)
 
 # Every object depends on every header: shared-memory structs must agree.
 $(OBJS): $(wildcard src/*/*.h)
+
+# Unit tests: standalone programs built against the server headers of
+# $(PG_CONFIG) and linked with the module they test; no server runs.
+UNIT_TESTS = test/unit/test_histogram
+
+.PHONY: unit-check
+unit-check:
+	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o test/unit/test_histogram \
+		test/unit/test_histogram.c src/shm/histogram.c -lm
+	@set -e; for t in $(UNIT_TESTS); do echo "$$t"; $$t; done

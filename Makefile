@@ -25,7 +25,7 @@ OBJS = \
 	src/sql/api.o \
 	src/sql/query.o \
 	src/sql/views.o \
-	src/sql/stats.o
+	src/sql/latency.o
 
 EXTENSION = pgpool_ext
 DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql \

@@ -25,7 +25,7 @@ OBJS = \
 	src/sql/api.o \
 	src/sql/query.o \
 	src/sql/views.o \
-	src/sql/stats.o \
+	src/sql/latency.o \
 	src/sql/metrics.o
 
 EXTENSION = pgpool_ext

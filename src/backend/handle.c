@@ -26,7 +26,10 @@
  * partition (waitq.c) and sleeps on its latch; whoever frees a connection
  * hands it over directly (PoolHandOver).  Every way out of the wait
  * (grant, timeout, cancel, statement_timeout, exit) goes through
- * handle_abandon_wait() so nothing is left queued.
+ * handle_abandon_wait() so nothing is left queued.  Each acquire's wait
+ * (granted, timed out or given up) and each hold are recorded in the
+ * latency statistics of their partition (shm/stats.c) unless
+ * pgpool_ext.track_timing is off.
  *
  * Cleanup: transaction-scoped handles are released by the transaction
  * callback at commit, abort and prepare; every handle is released by a
@@ -89,6 +92,7 @@ static int	handle_lock_held(int64 handle);
 static void handle_recheck(int64 handle, int slotno, uint64 loaded,
 						   bool for_release);
 static void handle_note_checked(int slotno, int64 handle, uint64 loaded);
+static void handle_record_hold(int slotno);
 static BackendEntry *my_entry(void);
 
 static BackendEntry *
@@ -382,7 +386,8 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	{
 		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(),
 					  is_superuser, scope);
-		StatsRecordWait(part_idx, acquire_started, STATS_DONE);
+		StatsRecordWait(PoolPartitionStats(part_idx), acquire_started,
+						STATS_DONE);
 		LWLockRelease(&pool->lock);
 	}
 	else
@@ -483,7 +488,8 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 		{
 			be->granted_slot = -1;
 			waiting_on_pool = false;
-			StatsRecordWait(be->wait_partition, acquire_started, STATS_DONE);
+			StatsRecordWait(PoolPartitionStats(be->wait_partition),
+							acquire_started, STATS_DONE);
 			LWLockRelease(&pool->lock);
 			return slotno;
 		}
@@ -514,8 +520,8 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 				WaitqRemove(&PoolShared->partitions[be->wait_partition], be);
 				pool->nwaiting--;
 				StatsCount(&pool->stats, STAT_TIMEOUTS);
-				StatsRecordWait(be->wait_partition, acquire_started,
-								STATS_TIMEOUT);
+				StatsRecordWait(PoolPartitionStats(be->wait_partition),
+								acquire_started, STATS_TIMEOUT);
 				waiting_on_pool = false;
 				strlcpy(last_error, pool->last_error, sizeof(last_error));
 				below_max = pool->nconns - pool->nclosing < pool->def.max_size;
@@ -579,7 +585,8 @@ handle_abandon_wait(void)
 		return;
 	pool = &PoolShared->pools[be->wait_pool];
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
-	StatsRecordWait(be->wait_partition, acquire_started, STATS_CANCEL);
+	StatsRecordWait(PoolPartitionStats(be->wait_partition), acquire_started,
+					STATS_CANCEL);
 	if (be->granted_slot >= 0)
 	{
 		int			slotno = be->granted_slot;
@@ -828,6 +835,21 @@ handle_release_locked(int slotno)
 }
 
 /*
+ * handle_record_hold
+ *		The holder releases slotno now: record how long it was held, on the
+ *		slot clock acquired_at was read from.  Caller holds the pool lock.
+ */
+static void
+handle_record_hold(int slotno)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+
+	if (pgpool_track_timing)
+		StatsRecord(PoolPartitionStats(slot->partition), STATS_HOLD,
+					slot->acquired_at, PoolSlotClock(), STATS_DONE);
+}
+
+/*
  * HandleRelease
  *		release(handle): give the connection back.
  */
@@ -840,7 +862,7 @@ HandleRelease(int64 handle)
 	ChannelCheckRelease(handle);	/* not while its rows are being read */
 	slotno = HandleLock(handle, true);
 	pool = PoolShared->slots[slotno].pool;
-	StatsRecordHold(slotno);
+	handle_record_hold(slotno);
 	handle_release_locked(slotno);
 	LWLockRelease(PoolLock(pool));
 }
@@ -867,7 +889,7 @@ HandleReleaseAll(bool xact_only)
 			slot->holder_pid == MyProcPid &&
 			(!xact_only || slot->scope == SCOPE_TRANSACTION))
 		{
-			StatsRecordHold(i);
+			handle_record_hold(i);
 			handle_release_locked(i);
 		}
 		LWLockRelease(PoolLock(pool));

@@ -52,7 +52,8 @@ pool_shmem_size(void)
 								   MAXALIGN(sizeof(SlotEntry))));
 	size = add_size(size, mul_size(nbackends, MAXALIGN(sizeof(BackendEntry))));
 	size = add_size(size, mul_size(nbackends, pool_channel_bytes()));
-	size = add_size(size, StatsLatencyShmemSize(pgpool_max_partitions + pgpool_max_pools));
+	size = add_size(size, StatsLatencyShmemSize(pgpool_max_partitions +
+												pgpool_max_pools));
 	return size;
 }
 

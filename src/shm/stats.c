@@ -18,12 +18,17 @@
  * is recorded.  The pool worker's janitor rotates the rings (StatsRotate)
  * at every pass, which comes at least every maintenance_interval.
  *
+ * This module knows nothing of where its structs live: callers pass the
+ * PoolStats of a pool entry and the PartitionStats of a partition entry
+ * (PoolPartitionStats() in shmem.h).
+ *
  * Locking: counters: the caller holds the lock of the pool that owns the
  * PoolStats, exclusively (see stats.h).  Latency: recorded lock-free
  * (atomic adds, with or without the pool lock the caller may hold), reset
  * under the pool lock held exclusively, copied out under it held shared;
  * a record racing a reset may land on either side of it, and a copy
- * racing a record may see its count but not yet its sum or maximum.
+ * racing a record may see a value in a bucket before its sum and maximum
+ * (histogram.h).
  *
  * src/shm/stats.c
  *
@@ -34,13 +39,19 @@
 #include "utils/timestamp.h"
 
 #include "common/guc.h"
-#include "shm/pool.h"
 #include "shm/stats.h"
 
-static void stats_record(int partition, StatsKind kind, TimestampTz start,
-						 TimestampTz end, StatsOutcome outcome);
-static void stats_outcomes_reset(PartitionStats *ps, uint64 minute);
-static void stats_outcomes_rotate(StatsOutcomeRing *ring, uint64 minute);
+/* Tags of an outcome ring slot other than a minute (as histogram.c's). */
+#define STATS_TAG_EMPTY		UINT64CONST(0)
+#define STATS_TAG_BUSY		PG_UINT64_MAX
+
+#ifndef PG_HAVE_ATOMIC_U64_SIMULATION
+StaticAssertDecl(sizeof(PartitionStats) == 37400,
+				 "the size stated in stats.h");
+#endif
+
+static bool stats_outcome_prepare(StatsOutcomeRing *ring, uint64 minute);
+static void stats_outcomes_reset(PartitionStats *ps);
 
 /*
  * StatsCount
@@ -83,7 +94,6 @@ StatsLatencyShmemSize(int npartitions)
 void
 StatsLatencyShmemInit(PartitionStats *stats, int npartitions)
 {
-	uint64		minute = StatsMinute(GetCurrentTimestamp());
 	int			i;
 	int			k;
 	int			o;
@@ -96,28 +106,17 @@ StatsLatencyShmemInit(PartitionStats *stats, int npartitions)
 		for (k = 0; k < PGPOOL_NKINDS; k++)
 		{
 			HistogramInit(&ps->total[k]);
-			HistRingInit(&ps->recent[k], minute);
+			HistRingInit(&ps->recent[k]);
 		}
 		for (o = 0; o < PGPOOL_NOUTCOMES; o++)
 			pg_atomic_init_u64(&ps->outcomes[o], 0);
 		for (s = 0; s < HIST_RING_SLOTS; s++)
 		{
-			pg_atomic_init_u64(&ps->recent_outcomes.minute[s], 0);
+			pg_atomic_init_u64(&ps->recent_outcomes.minute[s], STATS_TAG_EMPTY);
 			for (o = 0; o < PGPOOL_NOUTCOMES; o++)
 				pg_atomic_init_u64(&ps->recent_outcomes.n[s][o], 0);
 		}
-		stats_outcomes_reset(ps, minute);
 	}
-}
-
-/*
- * StatsMinute
- *		The one-minute slot a time belongs to.
- */
-uint64
-StatsMinute(TimestampTz t)
-{
-	return t > 0 ? (uint64) (t / USECS_PER_MINUTE) : 0;
 }
 
 /*
@@ -133,27 +132,27 @@ StatsClock(void)
 }
 
 /*
- * stats_record
+ * StatsRecord
  *		Add one duration, start to end, to a partition's distribution of
- *		kind in both windows, and count its outcome.  Lock-free.
+ *		kind in both windows, and count its outcome.  Lock-free; start 0:
+ *		not timed (track_timing was off), nothing recorded.
  */
-static void
-stats_record(int partition, StatsKind kind, TimestampTz start,
-			 TimestampTz end, StatsOutcome outcome)
+void
+StatsRecord(PartitionStats *ps, StatsKind kind, TimestampTz start,
+			TimestampTz end, StatsOutcome outcome)
 {
-	PartitionStats *ps;
 	uint64		us = end > start ? (uint64) (end - start) : 0;
-	uint64		minute = StatsMinute(end);
+	uint64		minute = HistMinuteOf(end);
 
-	if (start == 0 || partition < 0 || partition >= PoolShared->npartitions)
+	if (start == 0)
 		return;
-	ps = &PoolShared->partition_stats[partition];
 	HistogramRecord(&ps->total[kind], us);
-	HistRingRecord(&ps->recent[kind], minute, us);
+	(void) HistRingRecord(&ps->recent[kind], minute, us);
 	if (outcome == STATS_DONE)
 		return;
 	pg_atomic_fetch_add_u64(&ps->outcomes[outcome], 1);
-	pg_atomic_fetch_add_u64(&ps->recent_outcomes.n[minute % HIST_RING_SLOTS][outcome], 1);
+	if (stats_outcome_prepare(&ps->recent_outcomes, minute))
+		pg_atomic_fetch_add_u64(&ps->recent_outcomes.n[minute % HIST_RING_SLOTS][outcome], 1);
 }
 
 /*
@@ -162,51 +161,52 @@ stats_record(int partition, StatsKind kind, TimestampTz start,
  *		(STATS_DONE), timed out or given up.  start 0: not timed.
  */
 void
-StatsRecordWait(int partition, TimestampTz start, StatsOutcome outcome)
+StatsRecordWait(PartitionStats *ps, TimestampTz start, StatsOutcome outcome)
 {
 	if (start == 0)
 		return;
-	stats_record(partition, STATS_WAIT, start, GetCurrentTimestamp(), outcome);
+	StatsRecord(ps, STATS_WAIT, start, GetCurrentTimestamp(), outcome);
 }
 
 /*
- * StatsRecordHold
- *		The holder of slotno releases it now: record how long it was held,
- *		on the slot clock acquired_at was read from.  Caller holds the
- *		slot's pool lock.
+ * stats_outcome_prepare
+ *		Make the outcome ring's slot of minute count minute, zeroing it if
+ *		it counted another one; false if it is not, and cannot be made,
+ *		minute's.  The protocol, and what it does when the rotation is late
+ *		or the clock goes back, are those of a HistRing slot (histogram.c,
+ *		hist_ring_prepare): whoever swaps the old tag for STATS_TAG_BUSY
+ *		zeroes the slot, then publishes the new tag.
  */
-void
-StatsRecordHold(int slotno)
+static bool
+stats_outcome_prepare(StatsOutcomeRing *ring, uint64 minute)
 {
-	SlotEntry  *slot = &PoolShared->slots[slotno];
+	int			s = minute % HIST_RING_SLOTS;
+	uint64		tag = pg_atomic_read_u64(&ring->minute[s]);
+	int			o;
 
-	if (!pgpool_track_timing || slot->acquired_at == 0)
-		return;
-	stats_record(slot->partition, STATS_HOLD, slot->acquired_at,
-				 PoolSlotClock(), STATS_DONE);
+	if (likely(tag == minute))
+		return true;
+	if (tag == STATS_TAG_BUSY ||
+		!(tag < minute || tag > minute + HIST_RING_SLOTS))
+		return false;
+	if (!pg_atomic_compare_exchange_u64(&ring->minute[s], &tag, STATS_TAG_BUSY))
+		return tag == minute;
+	for (o = 0; o < PGPOOL_NOUTCOMES; o++)
+		pg_atomic_write_u64(&ring->n[s][o], 0);
+	pg_write_barrier();
+	pg_atomic_write_u64(&ring->minute[s], minute);
+	return true;
 }
 
 /*
- * StatsRecordQuery
- *		The final message of a request sent at start on handle (held by this
- *		backend, so its slot's partition is stable) was read now; error: it
- *		was an error.  start 0: not timed.
+ * stats_outcomes_reset
+ *		Zero the outcome counters of both windows (a slot being zeroed by
+ *		someone else is left to them, as in HistRingReset).
  */
-void
-StatsRecordQuery(int64 handle, TimestampTz start, bool error)
-{
-	int			slotno = (int) (handle & (PGPOOL_MAX_SLOTS - 1));
-
-	if (start == 0 || slotno >= PoolShared->nslots)
-		return;
-	stats_record(PoolShared->slots[slotno].partition, STATS_QUERY, start,
-				 GetCurrentTimestamp(), error ? STATS_ERROR : STATS_DONE);
-}
-
-/* Zero the outcome counters of both windows; the ring starts at minute. */
 static void
-stats_outcomes_reset(PartitionStats *ps, uint64 minute)
+stats_outcomes_reset(PartitionStats *ps)
 {
+	StatsOutcomeRing *ring = &ps->recent_outcomes;
 	int			o;
 	int			s;
 
@@ -214,13 +214,19 @@ stats_outcomes_reset(PartitionStats *ps, uint64 minute)
 		pg_atomic_write_u64(&ps->outcomes[o], 0);
 	for (s = 0; s < HIST_RING_SLOTS; s++)
 	{
+		uint64		tag = pg_atomic_read_u64(&ring->minute[s]);
+
+		while (tag != STATS_TAG_BUSY &&
+			   !pg_atomic_compare_exchange_u64(&ring->minute[s], &tag,
+											   STATS_TAG_BUSY))
+			;
+		if (tag == STATS_TAG_BUSY)
+			continue;
 		for (o = 0; o < PGPOOL_NOUTCOMES; o++)
-			pg_atomic_write_u64(&ps->recent_outcomes.n[s][o], 0);
-		pg_atomic_write_u64(&ps->recent_outcomes.minute[s], 0);
+			pg_atomic_write_u64(&ring->n[s][o], 0);
+		pg_write_barrier();
+		pg_atomic_write_u64(&ring->minute[s], STATS_TAG_EMPTY);
 	}
-	pg_atomic_write_u64(&ps->recent_outcomes.minute[minute % HIST_RING_SLOTS],
-						minute);
-	stats_outcomes_rotate(&ps->recent_outcomes, minute);
 }
 
 /*
@@ -231,85 +237,43 @@ stats_outcomes_reset(PartitionStats *ps, uint64 minute)
  *		entry is being put into use.
  */
 void
-StatsResetPartition(int partition)
+StatsResetPartition(PartitionStats *ps)
 {
-	PartitionStats *ps = &PoolShared->partition_stats[partition];
-	uint64		minute = StatsMinute(GetCurrentTimestamp());
 	int			k;
 
 	for (k = 0; k < PGPOOL_NKINDS; k++)
 	{
 		HistogramReset(&ps->total[k]);
-		HistRingInit(&ps->recent[k], minute);
+		HistRingReset(&ps->recent[k]);
 	}
-	stats_outcomes_reset(ps, minute);
-}
-
-/*
- * StatsResetPool
- *		reset_stats() of one pool: its counters, stats_reset, and every
- *		distribution of its partitions.  Caller holds the global lock
- *		(partition membership) at least shared and the pool lock
- *		exclusively.
- */
-void
-StatsResetPool(int pool)
-{
-	int			i;
-
-	StatsReset(&PoolShared->pools[pool].stats);
-	for (i = 0; i < PoolShared->npartitions; i++)
-		if (PoolShared->partitions[i].in_use &&
-			PoolShared->partitions[i].pool == pool)
-			StatsResetPartition(i);
-}
-
-/*
- * stats_outcomes_rotate
- *		HistRingRotate for the outcome counters: get the slot of the next
- *		minute (and, if the rotation is late, of this one) empty and tagged.
- */
-static void
-stats_outcomes_rotate(StatsOutcomeRing *ring, uint64 minute)
-{
-	uint64		m;
-
-	for (m = minute; m <= minute + 1; m++)
-	{
-		int			s = m % HIST_RING_SLOTS;
-		int			o;
-
-		if (pg_atomic_read_u64(&ring->minute[s]) == m)
-			continue;
-		for (o = 0; o < PGPOOL_NOUTCOMES; o++)
-			pg_atomic_write_u64(&ring->n[s][o], 0);
-		pg_atomic_write_u64(&ring->minute[s], m);
-	}
+	stats_outcomes_reset(ps);
 }
 
 /*
  * StatsRotate
- *		Janitor: when the minute has changed since the last call, prepare
- *		the next minute's slot of every ring.  Cheap otherwise.  Pool worker
- *		only.
+ *		Janitor: when the minute has changed since the last call, get the
+ *		slots of this minute and the next ready in every ring of the
+ *		npartitions entries of stats, so that recorders find them tagged.
+ *		Cheap otherwise.  Pool worker only.
  */
 void
-StatsRotate(TimestampTz now)
+StatsRotate(PartitionStats *stats, int npartitions, TimestampTz now)
 {
 	static uint64 rotated = 0;
-	uint64		minute = StatsMinute(now);
+	uint64		minute = HistMinuteOf(now);
 	int			i;
 	int			k;
 
 	if (minute == rotated)
 		return;
-	for (i = 0; i < PoolShared->npartitions; i++)
+	for (i = 0; i < npartitions; i++)
 	{
-		PartitionStats *ps = &PoolShared->partition_stats[i];
+		PartitionStats *ps = &stats[i];
 
 		for (k = 0; k < PGPOOL_NKINDS; k++)
 			HistRingRotate(&ps->recent[k], minute);
-		stats_outcomes_rotate(&ps->recent_outcomes, minute);
+		(void) stats_outcome_prepare(&ps->recent_outcomes, minute);
+		(void) stats_outcome_prepare(&ps->recent_outcomes, minute + 1);
 	}
 	rotated = minute;
 }
@@ -317,17 +281,19 @@ StatsRotate(TimestampTz now)
 /*
  * StatsCopy
  *		Copy one distribution of a partition entry in one window (recent:
- *		the five minutes up to minute) into snap, and its outcome counts.
- *		Caller holds the pool lock at least shared.
+ *		the five minutes up to minute, as HistRingRead) into snap, and its
+ *		outcome counts.  Caller holds the pool lock at least shared.
  */
 void
-StatsCopy(int partition, StatsKind kind, StatsWindow window, uint64 minute,
-		  HistSnap *snap, uint64 outcomes[PGPOOL_NOUTCOMES])
+StatsCopy(PartitionStats *ps, StatsKind kind, StatsWindow window,
+		  uint64 minute, HistSnapshot *snap,
+		  uint64 outcomes[PGPOOL_NOUTCOMES])
 {
-	PartitionStats *ps = &PoolShared->partition_stats[partition];
+	StatsOutcomeRing *ring = &ps->recent_outcomes;
 	int			o;
 	int			s;
 
+	memset(outcomes, 0, sizeof(uint64) * PGPOOL_NOUTCOMES);
 	if (window == STATS_TOTAL)
 	{
 		HistogramCopy(&ps->total[kind], snap);
@@ -336,15 +302,22 @@ StatsCopy(int partition, StatsKind kind, StatsWindow window, uint64 minute,
 		return;
 	}
 	HistRingRead(&ps->recent[kind], minute, snap);
-	memset(outcomes, 0, sizeof(uint64) * PGPOOL_NOUTCOMES);
 	for (s = 0; s < HIST_RING_SLOTS; s++)
 	{
-		uint64		m = pg_atomic_read_u64(&ps->recent_outcomes.minute[s]);
+		uint64		tag = pg_atomic_read_u64(&ring->minute[s]);
+		uint64		n[PGPOOL_NOUTCOMES];
 
-		if (m > minute || m + HIST_RING_SLOTS - 1 <= minute)
+		if (tag == STATS_TAG_EMPTY || tag == STATS_TAG_BUSY ||
+			tag > minute || minute - tag >= HIST_RING_MINUTES)
+			continue;
+		pg_read_barrier();
+		for (o = 0; o < PGPOOL_NOUTCOMES; o++)
+			n[o] = pg_atomic_read_u64(&ring->n[s][o]);
+		pg_read_barrier();
+		if (pg_atomic_read_u64(&ring->minute[s]) != tag)
 			continue;
 		for (o = 0; o < PGPOOL_NOUTCOMES; o++)
-			outcomes[o] += pg_atomic_read_u64(&ps->recent_outcomes.n[s][o]);
+			outcomes[o] += n[o];
 	}
 }
 
@@ -354,7 +327,7 @@ StatsCopy(int partition, StatsKind kind, StatsWindow window, uint64 minute,
  *		seconds.  Outcomes are left to the caller.
  */
 void
-StatsSummarize(const HistSnap *snap, StatsSummary *sum)
+StatsSummarize(const HistSnapshot *snap, StatsSummary *sum)
 {
 	memset(sum, 0, sizeof(StatsSummary));
 	sum->count = snap->count;
@@ -367,42 +340,4 @@ StatsSummarize(const HistSnap *snap, StatsSummary *sum)
 	sum->p99 = HistSnapPercentile(snap, 0.99) / 1e6;
 	sum->p999 = HistSnapPercentile(snap, 0.999) / 1e6;
 	sum->max = snap->max / 1e6;
-}
-
-/*
- * StatsPoolSummary
- *		One distribution of a whole pool in one window: the merge of its
- *		partitions', copied under the locks, summarized after.  Caller
- *		holds no pgpool_ext lock.
- */
-void
-StatsPoolSummary(int pool, StatsKind kind, StatsWindow window,
-				 StatsSummary *sum)
-{
-	HistSnap	merged;
-	HistSnap	one;
-	uint64		outcomes[PGPOOL_NOUTCOMES];
-	uint64		total[PGPOOL_NOUTCOMES];
-	uint64		minute = StatsMinute(GetCurrentTimestamp());
-	int			i;
-	int			o;
-
-	memset(&merged, 0, sizeof(merged));
-	memset(total, 0, sizeof(total));
-	LWLockAcquire(&PoolShared->lock, LW_SHARED);
-	LWLockAcquire(PoolLock(pool), LW_SHARED);
-	for (i = 0; i < PoolShared->npartitions; i++)
-	{
-		if (!PoolShared->partitions[i].in_use ||
-			PoolShared->partitions[i].pool != pool)
-			continue;
-		StatsCopy(i, kind, window, minute, &one, outcomes);
-		HistSnapMerge(&merged, &one);
-		for (o = 0; o < PGPOOL_NOUTCOMES; o++)
-			total[o] += outcomes[o];
-	}
-	LWLockRelease(PoolLock(pool));
-	LWLockRelease(&PoolShared->lock);
-	StatsSummarize(&merged, sum);
-	memcpy(sum->outcomes, total, sizeof(total));
 }

@@ -335,8 +335,8 @@ metrics_copy_partition(MetricsSnapshot *snap, int p, int i)
 			mpart->oldest_wait = be->wait_start;
 	}
 	for (k = 0; k < PGPOOL_NKINDS; k++)
-		StatsCopy(i, (StatsKind) k, STATS_TOTAL, 0, &mpart->latency[k],
-				  mpart->outcomes);
+		StatsCopy(&PoolShared->partition_stats[i], (StatsKind) k,
+				  STATS_TOTAL, 0, &mpart->latency[k], mpart->outcomes);
 }
 
 /*

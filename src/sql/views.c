@@ -26,6 +26,7 @@
 #include "proto/remote_error.h"
 #include "shm/shmem.h"
 #include "shm/waitq.h"
+#include "sql/latency.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_pool_info);
 PG_FUNCTION_INFO_V1(pgpool_ext_pool_info_0_3);
@@ -147,7 +148,7 @@ pool_latency_datums(ViewSnapshot *snap, int p, Datum *v, bool *n)
 	TimestampTz oldest = now;
 	int			i;
 
-	StatsPoolSummary(p, STATS_WAIT, STATS_RECENT, &sum);
+	LatencyPoolSummary(p, STATS_WAIT, STATS_RECENT, &sum);
 	n[0] = n[1] = n[2] = sum.count == 0;
 	v[0] = Float8GetDatum(sum.p50);
 	v[1] = Float8GetDatum(sum.p95);

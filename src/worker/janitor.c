@@ -21,7 +21,8 @@
  * idle_timeout (down to min_size) or opened with an older definition, and
  * gives up on connects, cancels and resets that take longer than
  * connect_timeout.  Dropped pools are
- * emptied and their entries freed once nothing refers to them.
+ * emptied and their entries freed once nothing refers to them.  At every
+ * pass it also readies the next minute of the latency rings (StatsRotate).
  *
  * Locking: decisions are taken under the pool lock; the resulting connects
  * and closes run after it is released.
@@ -91,7 +92,8 @@ JanitorRun(void)
 	 * loaded), work is pending (connects, unmet demand), or the sweep is due.
 	 */
 	now = GetCurrentTimestamp();
-	StatsRotate(now);
+	StatsRotate(PoolShared->partition_stats, PoolShared->npartitions,
+				now);
 	sweep = now >= next_sweep;
 	if (!wanted && !busy && !sweep)
 		return;

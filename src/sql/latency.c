@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * stats.c
+ * latency.c
  *	  SQL functions of the latency statistics: the latency and histogram
  *	  views, and reset_stats().
  *
@@ -12,7 +12,8 @@
  * that ended in an error.  The histogram view has a row per non-empty
  * bucket of the same distributions, with a bar of '#' to show the shape in
  * psql.  Both copy every partition's histograms out of shared memory
- * first (stats_copy_all), then build tuples without any lock held.
+ * first (latency_copy_all), then build tuples without any lock held.  The
+ * pools view's wait columns come from LatencyPoolSummary.
  *
  * reset_stats(pool) zeroes a pool's counters and distributions (or every
  * pool's): a write, so, like pg_stat_statements_reset(), it is revoked
@@ -21,7 +22,7 @@
  * Locking: the global lock shared (membership), each pool's lock shared to
  * copy, exclusive to reset (stats.h).
  *
- * src/sql/stats.c
+ * src/sql/latency.c
  *
  *-------------------------------------------------------------------------
  */
@@ -40,13 +41,14 @@
 #include "shm/pool.h"
 #include "shm/shmem.h"
 #include "shm/stats.h"
+#include "sql/latency.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_latency_info);
 PG_FUNCTION_INFO_V1(pgpool_ext_histogram_info);
 PG_FUNCTION_INFO_V1(pgpool_ext_reset_stats);
 
 /* Longest bar of the histogram view. */
-#define STATS_BAR_WIDTH		40
+#define LATENCY_BAR_WIDTH		40
 
 /* One partition's distributions, copied out. */
 typedef struct PartCopy
@@ -54,50 +56,51 @@ typedef struct PartCopy
 	bool		shown;			/* in use, of a pool shown */
 	int			pool;
 	char		key[PGPOOL_NAME_LEN];
-	HistSnap	snap[PGPOOL_NKINDS][PGPOOL_NWINDOWS];
+	HistSnapshot snap[PGPOOL_NKINDS][PGPOOL_NWINDOWS];
 	uint64		outcomes[PGPOOL_NKINDS][PGPOOL_NWINDOWS][PGPOOL_NOUTCOMES];
 } PartCopy;
 
 /* Every distribution the views show. */
-typedef struct StatsCopyAll
+typedef struct LatencyCopyAll
 {
 	int			npools;
 	bool	   *pool_shown;		/* in use and not being dropped */
 	char	  (*pool_names)[PGPOOL_NAME_LEN];
 	int			nparts;
 	PartCopy   *parts;
-} StatsCopyAll;
+} LatencyCopyAll;
 
 /* Builds the rows of one distribution (partition NULL: the pool's). */
-typedef void (*StatsRowFunc) (ReturnSetInfo *rsinfo, const char *pool,
+typedef void (*LatencyRowFunc) (ReturnSetInfo *rsinfo, const char *pool,
 							  const char *partition, StatsKind kind,
-							  StatsWindow window, const HistSnap *snap,
+							  StatsWindow window, const HistSnapshot *snap,
 							  const uint64 *outcomes);
 
-static void stats_copy_all(StatsCopyAll *c);
-static void stats_foreach(FunctionCallInfo fcinfo, StatsRowFunc fn);
+static void latency_copy_all(LatencyCopyAll *c);
+static void latency_reset_pool(int pool);
+static void latency_foreach(FunctionCallInfo fcinfo, LatencyRowFunc fn);
 static void latency_row(ReturnSetInfo *rsinfo, const char *pool,
 						const char *partition, StatsKind kind,
-						StatsWindow window, const HistSnap *snap,
+						StatsWindow window, const HistSnapshot *snap,
 						const uint64 *outcomes);
 static void histogram_rows(ReturnSetInfo *rsinfo, const char *pool,
 						   const char *partition, StatsKind kind,
-						   StatsWindow window, const HistSnap *snap,
+						   StatsWindow window, const HistSnapshot *snap,
 						   const uint64 *outcomes);
 
 static const char *const kind_names[PGPOOL_NKINDS] = {"wait", "hold", "query"};
 static const char *const window_names[PGPOOL_NWINDOWS] = {"total", "5min"};
 
 /*
- * stats_copy_all
+ * latency_copy_all
  *		Copy the distributions of every partition of every pool shown,
  *		pool by pool under its lock.  Memory is allocated before any lock
  *		is taken.
  */
 static void
-stats_copy_all(StatsCopyAll *c)
+latency_copy_all(LatencyCopyAll *c)
 {
-	uint64		minute = StatsMinute(GetCurrentTimestamp());
+	uint64		minute = HistMinuteOf(GetCurrentTimestamp());
 	int			p;
 	int			i;
 
@@ -131,8 +134,8 @@ stats_copy_all(StatsCopyAll *c)
 			strlcpy(pc->key, part->key, PGPOOL_NAME_LEN);
 			for (k = 0; k < PGPOOL_NKINDS; k++)
 				for (w = 0; w < PGPOOL_NWINDOWS; w++)
-					StatsCopy(i, k, w, minute, &pc->snap[k][w],
-							  pc->outcomes[k][w]);
+					StatsCopy(PoolPartitionStats(i), k, w, minute,
+							  &pc->snap[k][w], pc->outcomes[k][w]);
 		}
 		LWLockRelease(PoolLock(p));
 	}
@@ -140,16 +143,16 @@ stats_copy_all(StatsCopyAll *c)
 }
 
 /*
- * stats_foreach
+ * latency_foreach
  *		Copy everything, then call fn for every distribution: per pool, the
  *		merge of its partitions, then each partition; per kind; per window.
  */
 static void
-stats_foreach(FunctionCallInfo fcinfo, StatsRowFunc fn)
+latency_foreach(FunctionCallInfo fcinfo, LatencyRowFunc fn)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	StatsCopyAll c;
-	HistSnap   *merged = palloc(sizeof(HistSnap));
+	LatencyCopyAll c;
+	HistSnapshot *merged = palloc(sizeof(HistSnapshot));
 	uint64		outcomes[PGPOOL_NOUTCOMES];
 	int			p;
 	int			i;
@@ -157,7 +160,7 @@ stats_foreach(FunctionCallInfo fcinfo, StatsRowFunc fn)
 	int			w;
 	int			o;
 
-	stats_copy_all(&c);
+	latency_copy_all(&c);
 	InitMaterializedSRF(fcinfo, 0);
 	for (p = 0; p < c.npools; p++)
 	{
@@ -166,7 +169,7 @@ stats_foreach(FunctionCallInfo fcinfo, StatsRowFunc fn)
 		for (k = 0; k < PGPOOL_NKINDS; k++)
 			for (w = 0; w < PGPOOL_NWINDOWS; w++)
 			{
-				memset(merged, 0, sizeof(HistSnap));
+				HistSnapInit(merged);
 				memset(outcomes, 0, sizeof(outcomes));
 				for (i = 0; i < c.nparts; i++)
 				{
@@ -192,7 +195,7 @@ stats_foreach(FunctionCallInfo fcinfo, StatsRowFunc fn)
 
 /* The first four columns of both views; returns how many were set. */
 static int
-stats_key_datums(Datum *v, bool *n, const char *pool, const char *partition,
+latency_key_datums(Datum *v, bool *n, const char *pool, const char *partition,
 				 StatsKind kind, StatsWindow window)
 {
 	v[0] = CStringGetTextDatum(pool);
@@ -211,7 +214,7 @@ stats_key_datums(Datum *v, bool *n, const char *pool, const char *partition,
  */
 static void
 latency_row(ReturnSetInfo *rsinfo, const char *pool, const char *partition,
-			StatsKind kind, StatsWindow window, const HistSnap *snap,
+			StatsKind kind, StatsWindow window, const HistSnapshot *snap,
 			const uint64 *outcomes)
 {
 	Datum		v[LATENCY_COLS];
@@ -222,7 +225,7 @@ latency_row(ReturnSetInfo *rsinfo, const char *pool, const char *partition,
 	int			i;
 
 	memset(n, 0, sizeof(n));
-	c = stats_key_datums(v, n, pool, partition, kind, window);
+	c = latency_key_datums(v, n, pool, partition, kind, window);
 	StatsSummarize(snap, &sum);
 	v[c++] = Int64GetDatum((int64) sum.count);
 	values[0] = sum.mean;
@@ -257,35 +260,32 @@ latency_row(ReturnSetInfo *rsinfo, const char *pool, const char *partition,
  */
 static void
 histogram_rows(ReturnSetInfo *rsinfo, const char *pool, const char *partition,
-			   StatsKind kind, StatsWindow window, const HistSnap *snap,
+			   StatsKind kind, StatsWindow window, const HistSnapshot *snap,
 			   const uint64 *outcomes)
 {
+	HistBucketIter it;
 	uint64		largest = 0;
-	uint64		cumulative = 0;
-	char		bar[STATS_BAR_WIDTH + 1];
-	int			i;
+	char		bar[LATENCY_BAR_WIDTH + 1];
 
-	for (i = 0; i < HIST_NBUCKETS; i++)
-		largest = Max(largest, snap->buckets[i]);
-	for (i = 0; i < HIST_NBUCKETS; i++)
+	memset(&it, 0, sizeof(it));
+	while (HistSnapNextBucket(snap, &it))
+		largest = Max(largest, it.count);
+	memset(&it, 0, sizeof(it));
+	while (HistSnapNextBucket(snap, &it))
 	{
 		Datum		v[HISTOGRAM_COLS];
 		bool		n[HISTOGRAM_COLS];
-		uint64		count = snap->buckets[i];
 		int			width;
 		int			c;
 
-		if (count == 0)
-			continue;
-		cumulative += count;
 		memset(n, 0, sizeof(n));
-		c = stats_key_datums(v, n, pool, partition, kind, window);
-		v[c++] = Float8GetDatum(HistBucketLower(i) / 1e6);
-		v[c++] = Float8GetDatum(i == HIST_NBUCKETS - 1 ? get_float8_infinity() :
-								HistBucketUpper(i) / 1e6);
-		v[c++] = Int64GetDatum((int64) count);
-		v[c++] = Int64GetDatum((int64) cumulative);
-		width = (int) ceil((double) STATS_BAR_WIDTH * count / largest);
+		c = latency_key_datums(v, n, pool, partition, kind, window);
+		v[c++] = Float8GetDatum(it.lower / 1e6);
+		v[c++] = Float8GetDatum(it.upper == HIST_NO_BOUND ?
+								get_float8_infinity() : it.upper / 1e6);
+		v[c++] = Int64GetDatum((int64) it.count);
+		v[c++] = Int64GetDatum((int64) it.cumulative);
+		width = (int) ceil((double) LATENCY_BAR_WIDTH * it.count / largest);
 		memset(bar, '#', width);
 		bar[width] = '\0';
 		v[c++] = CStringGetTextDatum(bar);
@@ -300,7 +300,7 @@ histogram_rows(ReturnSetInfo *rsinfo, const char *pool, const char *partition,
 Datum
 pgpool_ext_latency_info(PG_FUNCTION_ARGS)
 {
-	stats_foreach(fcinfo, latency_row);
+	latency_foreach(fcinfo, latency_row);
 	return (Datum) 0;
 }
 
@@ -310,8 +310,67 @@ pgpool_ext_latency_info(PG_FUNCTION_ARGS)
 Datum
 pgpool_ext_histogram_info(PG_FUNCTION_ARGS)
 {
-	stats_foreach(fcinfo, histogram_rows);
+	latency_foreach(fcinfo, histogram_rows);
 	return (Datum) 0;
+}
+
+/*
+ * LatencyPoolSummary
+ *		One distribution of a whole pool in one window: the merge of its
+ *		partitions', copied under the locks, summarized after.  Caller
+ *		holds no pgpool_ext lock.
+ */
+void
+LatencyPoolSummary(int pool, StatsKind kind, StatsWindow window,
+				   StatsSummary *sum)
+{
+	HistSnapshot *merged = palloc(sizeof(HistSnapshot));
+	HistSnapshot *one = palloc(sizeof(HistSnapshot));
+	uint64		outcomes[PGPOOL_NOUTCOMES];
+	uint64		total[PGPOOL_NOUTCOMES];
+	uint64		minute = HistMinuteOf(GetCurrentTimestamp());
+	int			i;
+	int			o;
+
+	HistSnapInit(merged);
+	memset(total, 0, sizeof(total));
+	LWLockAcquire(&PoolShared->lock, LW_SHARED);
+	LWLockAcquire(PoolLock(pool), LW_SHARED);
+	for (i = 0; i < PoolShared->npartitions; i++)
+	{
+		if (!PoolShared->partitions[i].in_use ||
+			PoolShared->partitions[i].pool != pool)
+			continue;
+		StatsCopy(PoolPartitionStats(i), kind, window, minute, one, outcomes);
+		HistSnapMerge(merged, one);
+		for (o = 0; o < PGPOOL_NOUTCOMES; o++)
+			total[o] += outcomes[o];
+	}
+	LWLockRelease(PoolLock(pool));
+	LWLockRelease(&PoolShared->lock);
+	StatsSummarize(merged, sum);
+	memcpy(sum->outcomes, total, sizeof(total));
+	pfree(merged);
+	pfree(one);
+}
+
+/*
+ * latency_reset_pool
+ *		reset_stats() of one pool: its counters, stats_reset, and every
+ *		distribution of its partitions.  Caller holds the global lock
+ *		(partition membership) at least shared and the pool lock
+ *		exclusively.
+ */
+static void
+latency_reset_pool(int pool)
+{
+	int			i;
+
+	StatsReset(&PoolShared->pools[pool].stats);
+	for (i = 0; i < PoolShared->npartitions; i++)
+		if (PoolShared->partitions[i].in_use &&
+			PoolShared->partitions[i].pool == pool)
+			StatsResetPartition(PoolPartitionStats(i));
 }
 
 /*
@@ -341,7 +400,7 @@ pgpool_ext_reset_stats(PG_FUNCTION_ARGS)
 			(name != NULL && strcmp(pool->name, name) != 0))
 			continue;
 		LWLockAcquire(PoolLock(p), LW_EXCLUSIVE);
-		StatsResetPool(p);
+		latency_reset_pool(p);
 		LWLockRelease(PoolLock(p));
 	}
 	LWLockRelease(&PoolShared->lock);

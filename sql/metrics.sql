@@ -78,7 +78,7 @@ SELECT m->>'name' AS name, s->'labels' AS labels, coalesce(s->'value', s->'count
 -- a histogram: its buckets (le in seconds, cumulative count; +Inf is the
 -- count), sum and count, as in the Prometheus text
 SELECT m->>'name' AS name, jsonb_array_length(s->'buckets') AS nbuckets,
-       s->'buckets'->0 AS first_bucket,
+       s->'buckets'->0->'le' AS first_le,
        (s->'buckets'->-1->>'count')::bigint <= (s->>'count')::bigint AS last_le_count,
        (SELECT string_agg(b->>'le', ' ') FROM jsonb_array_elements(s->'buckets') b)
        = (SELECT string_agg(substring(line FROM 'le="([^"]*)"'), ' ')

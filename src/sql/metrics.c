@@ -13,8 +13,10 @@
  * is the default partition) and "state".  Latency distributions are
  * Prometheus histograms over the bucket set of shm/histogram.h (its
  * HistPromBound): cumulative counts, exact because every bound is a bound
- * of the internal buckets.  Partition figures are not summed into pool
- * figures here: sum by (pool) in PromQL does that.
+ * of the internal buckets, of the stats module's since-reset window (the
+ * latency view's 'total'; reset_stats() is a counter reset to Prometheus).
+ * Partition figures are not summed into pool figures here: sum by (pool)
+ * in PromQL does that.
  *
  * Privileges: like the views, EXECUTE is revoked from PUBLIC and granted to
  * pg_read_all_stats.  Every series is an aggregate over a pool or a
@@ -22,8 +24,9 @@
  * per backend to filter; passwords never appear.
  *
  * Locking: the snapshot is copied like the views' (global lock shared,
- * then each pool's lock shared, one pool at a time); the document is
- * written after every lock is released.
+ * then each pool's lock shared, one pool at a time; histograms through
+ * StatsCopy, which reads their atomics under that pool lock); the document
+ * is written after every lock is released.
  *
  * src/sql/metrics.c
  *

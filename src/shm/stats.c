@@ -143,6 +143,7 @@ StatsRecord(PartitionStats *ps, StatsKind kind, TimestampTz start,
 {
 	uint64		us = end > start ? (uint64) (end - start) : 0;
 	uint64		minute = HistMinuteOf(end);
+	int			slot = minute % HIST_RING_SLOTS;
 
 	if (start == 0)
 		return;
@@ -152,7 +153,7 @@ StatsRecord(PartitionStats *ps, StatsKind kind, TimestampTz start,
 		return;
 	pg_atomic_fetch_add_u64(&ps->outcomes[outcome], 1);
 	if (stats_outcome_prepare(&ps->recent_outcomes, minute))
-		pg_atomic_fetch_add_u64(&ps->recent_outcomes.n[minute % HIST_RING_SLOTS][outcome], 1);
+		pg_atomic_fetch_add_u64(&ps->recent_outcomes.n[slot][outcome], 1);
 }
 
 /*

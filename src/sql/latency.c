@@ -50,10 +50,9 @@ PG_FUNCTION_INFO_V1(pgpool_ext_reset_stats);
 /* Longest bar of the histogram view. */
 #define LATENCY_BAR_WIDTH		40
 
-/* One partition's distributions, copied out. */
+/* One partition's distributions (or a pool's: their merge), copied out. */
 typedef struct PartCopy
 {
-	bool		shown;			/* in use, of a pool shown */
 	int			pool;
 	char		key[PGPOOL_NAME_LEN];
 	HistSnapshot snap[PGPOOL_NKINDS][PGPOOL_NWINDOWS];
@@ -67,7 +66,7 @@ typedef struct LatencyCopyAll
 	bool	   *pool_shown;		/* in use and not being dropped */
 	char	  (*pool_names)[PGPOOL_NAME_LEN];
 	int			nparts;
-	PartCopy   *parts;
+	PartCopy  **parts;			/* NULL: not in use, or of a pool not shown */
 } LatencyCopyAll;
 
 /* Builds the rows of one distribution (partition NULL: the pool's). */
@@ -79,6 +78,9 @@ typedef void (*LatencyRowFunc) (ReturnSetInfo *rsinfo, const char *pool,
 static void latency_copy_all(LatencyCopyAll *c);
 static void latency_reset_pool(int pool);
 static void latency_foreach(FunctionCallInfo fcinfo, LatencyRowFunc fn);
+static void latency_rows(ReturnSetInfo *rsinfo, LatencyRowFunc fn,
+						 const char *pool, const char *partition,
+						 const PartCopy *pc);
 static void latency_row(ReturnSetInfo *rsinfo, const char *pool,
 						const char *partition, StatsKind kind,
 						StatsWindow window, const HistSnapshot *snap,
@@ -94,8 +96,8 @@ static const char *const window_names[PGPOOL_NWINDOWS] = {"total", "5min"};
 /*
  * latency_copy_all
  *		Copy the distributions of every partition of every pool shown,
- *		pool by pool under its lock.  Memory is allocated before any lock
- *		is taken.
+ *		pool by pool under its lock (allocating under an LWLock is safe:
+ *		an error releases it).
  */
 static void
 latency_copy_all(LatencyCopyAll *c)
@@ -110,7 +112,7 @@ latency_copy_all(LatencyCopyAll *c)
 	c->nparts = PoolShared->npartitions;
 	c->pool_shown = palloc0(sizeof(bool) * c->npools);
 	c->pool_names = palloc0(PGPOOL_NAME_LEN * c->npools);
-	c->parts = palloc0(sizeof(PartCopy) * c->nparts);
+	c->parts = palloc0(sizeof(PartCopy *) * c->nparts);
 
 	LWLockAcquire(&PoolShared->lock, LW_SHARED);
 	for (p = 0; p < c->npools; p++)
@@ -123,13 +125,13 @@ latency_copy_all(LatencyCopyAll *c)
 		for (i = 0; c->pool_shown[p] && i < c->nparts; i++)
 		{
 			PartitionEntry *part = &PoolShared->partitions[i];
-			PartCopy   *pc = &c->parts[i];
+			PartCopy   *pc;
 			int			k;
 			int			w;
 
 			if (!part->in_use || part->pool != p)
 				continue;
-			pc->shown = true;
+			pc = c->parts[i] = palloc(sizeof(PartCopy));
 			pc->pool = p;
 			strlcpy(pc->key, part->key, PGPOOL_NAME_LEN);
 			for (k = 0; k < PGPOOL_NKINDS; k++)
@@ -143,6 +145,23 @@ latency_copy_all(LatencyCopyAll *c)
 }
 
 /*
+ * latency_rows
+ *		Call fn for each distribution (kind, window) of one copy.
+ */
+static void
+latency_rows(ReturnSetInfo *rsinfo, LatencyRowFunc fn, const char *pool,
+			 const char *partition, const PartCopy *pc)
+{
+	int			k;
+	int			w;
+
+	for (k = 0; k < PGPOOL_NKINDS; k++)
+		for (w = 0; w < PGPOOL_NWINDOWS; w++)
+			fn(rsinfo, pool, partition, k, w, &pc->snap[k][w],
+			   pc->outcomes[k][w]);
+}
+
+/*
  * latency_foreach
  *		Copy everything, then call fn for every distribution: per pool, the
  *		merge of its partitions, then each partition; per kind; per window.
@@ -152,8 +171,7 @@ latency_foreach(FunctionCallInfo fcinfo, LatencyRowFunc fn)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LatencyCopyAll c;
-	HistSnapshot *merged = palloc(sizeof(HistSnapshot));
-	uint64		outcomes[PGPOOL_NOUTCOMES];
+	PartCopy   *whole = palloc(sizeof(PartCopy));
 	int			p;
 	int			i;
 	int			k;
@@ -166,30 +184,26 @@ latency_foreach(FunctionCallInfo fcinfo, LatencyRowFunc fn)
 	{
 		if (!c.pool_shown[p])
 			continue;
-		for (k = 0; k < PGPOOL_NKINDS; k++)
-			for (w = 0; w < PGPOOL_NWINDOWS; w++)
-			{
-				HistSnapInit(merged);
-				memset(outcomes, 0, sizeof(outcomes));
-				for (i = 0; i < c.nparts; i++)
-				{
-					if (!c.parts[i].shown || c.parts[i].pool != p)
-						continue;
-					HistSnapMerge(merged, &c.parts[i].snap[k][w]);
-					for (o = 0; o < PGPOOL_NOUTCOMES; o++)
-						outcomes[o] += c.parts[i].outcomes[k][w][o];
-				}
-				fn(rsinfo, c.pool_names[p], NULL, k, w, merged, outcomes);
-			}
+		memset(whole, 0, sizeof(PartCopy));
 		for (i = 0; i < c.nparts; i++)
 		{
-			if (!c.parts[i].shown || c.parts[i].pool != p)
+			PartCopy   *pc = c.parts[i];
+
+			if (pc == NULL || pc->pool != p)
 				continue;
 			for (k = 0; k < PGPOOL_NKINDS; k++)
 				for (w = 0; w < PGPOOL_NWINDOWS; w++)
-					fn(rsinfo, c.pool_names[p], c.parts[i].key, k, w,
-					   &c.parts[i].snap[k][w], c.parts[i].outcomes[k][w]);
+				{
+					HistSnapMerge(&whole->snap[k][w], &pc->snap[k][w]);
+					for (o = 0; o < PGPOOL_NOUTCOMES; o++)
+						whole->outcomes[k][w][o] += pc->outcomes[k][w][o];
+				}
 		}
+		latency_rows(rsinfo, fn, c.pool_names[p], NULL, whole);
+		for (i = 0; i < c.nparts; i++)
+			if (c.parts[i] != NULL && c.parts[i]->pool == p)
+				latency_rows(rsinfo, fn, c.pool_names[p], c.parts[i]->key,
+							 c.parts[i]);
 	}
 }
 
@@ -381,8 +395,11 @@ latency_reset_pool(int pool)
 Datum
 pgpool_ext_reset_stats(PG_FUNCTION_ARGS)
 {
-	char	   *name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *name = NULL;
 	int			p;
+
+	if (!PG_ARGISNULL(0))
+		name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	PoolShmemCheckPreloaded();
 	PoolWaitConfigLoaded(false);	/* a pool just created is found */

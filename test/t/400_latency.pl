@@ -28,7 +28,7 @@ my $ci = conninfo_of($remote);
 
 # What the client adds to a duration the server measures: a round trip
 # and finish_query's 20 ms polling, with room for a busy machine.
-my $slack = 0.2;
+my $slack = 0.25;
 my $hold_secs = 2.0;	# the first holder's remote query
 my $nwaiters = 4;
 

@@ -13,5 +13,6 @@
 #include "datatype/timestamp.h"
 
 extern bool IntervalToMs(const Interval *iv, int *ms);
+extern int	IntervalArgToTimeout(const Interval *iv);
 
 #endif							/* PGPOOL_INTERVAL_H */

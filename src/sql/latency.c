@@ -36,7 +36,7 @@
 #include "utils/float.h"
 #include "utils/timestamp.h"
 
-#include "backend/handle.h"
+#include "backend/lookup.h"
 #include "common/pgpool_errors.h"
 #include "shm/pool.h"
 #include "shm/shmem.h"
@@ -107,7 +107,7 @@ latency_copy_all(LatencyCopyAll *c)
 	int			i;
 
 	PoolShmemCheckPreloaded();
-	PoolWaitConfigLoaded(false);
+	LookupWaitConfigLoaded(false);
 	c->npools = PoolShared->npools;
 	c->nparts = PoolShared->npartitions;
 	c->pool_shown = palloc0(sizeof(bool) * c->npools);
@@ -402,7 +402,7 @@ pgpool_ext_reset_stats(PG_FUNCTION_ARGS)
 		name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	PoolShmemCheckPreloaded();
-	PoolWaitConfigLoaded(false);	/* a pool just created is found */
+	LookupWaitConfigLoaded(false);	/* a pool just created is found */
 	LWLockAcquire(&PoolShared->lock, LW_SHARED);
 	if (name != NULL && PoolFindByName(name) < 0)
 	{

@@ -22,8 +22,9 @@
 #include "utils/timestamp.h"
 
 #include "backend/handle.h"
+#include "backend/lookup.h"
+#include "common/conninfo.h"
 #include "shm/pool.h"
-#include "proto/remote_error.h"
 #include "shm/shmem.h"
 #include "shm/waitq.h"
 #include "sql/latency.h"
@@ -61,7 +62,7 @@ take_snapshot(ViewSnapshot *snap)
 
 	PoolShmemCheckPreloaded();
 	npools = PoolShared->npools;
-	PoolWaitConfigLoaded(false);
+	LookupWaitConfigLoaded(false);
 	snap->pools = palloc(sizeof(PoolEntry) * npools);
 	snap->parts = palloc(sizeof(PartitionEntry) * PoolShared->npartitions);
 	snap->slots = palloc(sizeof(SlotEntry) * PoolShared->nslots);
@@ -195,7 +196,7 @@ pool_info(FunctionCallInfo fcinfo, bool with_latency)
 					count[s] += snap.parts[i].count[s];
 
 		v[c++] = CStringGetTextDatum(pool->name);
-		v[c++] = CStringGetTextDatum(PoolMaskConninfo(pool->def.conninfo));
+		v[c++] = CStringGetTextDatum(ConninfoMask(pool->def.conninfo));
 		v[c++] = Int32GetDatum(pool->def.min_size);
 		v[c++] = Int32GetDatum(pool->def.max_size);
 		v[c++] = Int32GetDatum(pool->def.initial_size);

@@ -43,7 +43,7 @@
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
-#include "backend/handle.h"
+#include "backend/lookup.h"
 #include "common/pgpool_errors.h"
 #include "shm/histogram.h"
 #include "shm/pool.h"
@@ -264,7 +264,7 @@ metrics_snapshot(MetricsSnapshot *snap)
 	int			p;
 
 	PoolShmemCheckPreloaded();
-	PoolWaitConfigLoaded(false);
+	LookupWaitConfigLoaded(false);
 	snap->now = GetCurrentTimestamp();
 	snap->npools = 0;
 	snap->pools = palloc(sizeof(MetricsPool) * PoolShared->npools);

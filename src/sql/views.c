@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * sql_views.c
+ * views.c
  *	  Set-returning functions behind the pools, connections, handles and
  *	  waiters views.
  *

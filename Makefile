@@ -16,6 +16,7 @@ OBJS = \
 	src/shm/policy.o \
 	src/proto/message.o \
 	src/shm/options.o \
+	src/shm/histogram.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
 	src/backend/lookup.o \
@@ -40,10 +41,13 @@ OBJS = \
 	src/sql/usage.o \
 	src/sql/handles.o \
 	src/sql/query.o \
-	src/sql/views.o
+	src/sql/views.o \
+	src/sql/latency.o \
+	src/sql/metrics.o
 
 EXTENSION = pgpool_ext
-DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql
+DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql \
+	sql/pgpool_ext--0.2--0.3.sql
 PGFILEDESC = "pgpool_ext - pool of outbound PostgreSQL connections"
 
 PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc
@@ -54,7 +58,7 @@ SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.
-REGRESS = setup pools handles query security views
+REGRESS = setup pools handles query security views latency metrics
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
 ISOLATION = queue_order handoff cancel_wait xact_release
@@ -106,3 +110,13 @@ drop-test-databases:
 		-c 'SET client_min_messages = warning' \
 		-c 'DROP DATABASE IF EXISTS contrib_regression WITH (FORCE)' \
 		-c 'DROP DATABASE IF EXISTS isolation_regression WITH (FORCE)'
+
+# Unit tests: standalone programs built against the server headers of
+# $(PG_CONFIG) and linked with the module they test; no server runs.
+UNIT_TESTS = test/unit/test_histogram
+
+.PHONY: unit-check
+unit-check:
+	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o test/unit/test_histogram \
+		test/unit/test_histogram.c src/shm/histogram.c -lm
+	@set -e; for t in $(UNIT_TESTS); do echo "$$t"; $$t; done

@@ -67,6 +67,7 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	GucDefineAll();
+	HistBoundsInit();			/* no recorder computes the bucket bounds */
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = pgpool_shmem_request;

@@ -72,6 +72,34 @@ extension_installed dblink ||
 	die "dblink is not installed (expected $PG_SHAREDIR/extension/dblink.control)"
 id "$PG_OS_USER" >/dev/null 2>&1 || die "OS user $PG_OS_USER does not exist"
 
+# The monitoring tests (test/t/42*) run promtool, Prometheus and Debian's
+# prometheus-postgres-exporter, each started by the test itself on a free
+# port.  The packages' own services are not wanted: on a host without a
+# policy-rc.d one that refuses every start is put in place for the install
+# (as in container images), so nothing listens on 9090 or 9187 afterwards.
+mon_missing=()
+pkg_installed prometheus || mon_missing+=(prometheus)
+pkg_installed prometheus-postgres-exporter || mon_missing+=(prometheus-postgres-exporter)
+if [ ${#mon_missing[@]} -gt 0 ]; then
+	log "installing monitoring packages: ${mon_missing[*]}"
+	policy=/usr/sbin/policy-rc.d
+	own_policy=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		own_policy=1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	rc=0
+	apt-get install -y -q --no-install-recommends "${mon_missing[@]}" || rc=$?
+	[ "$own_policy" -eq 0 ] || rm -f "$policy"
+	[ "$rc" -eq 0 ] || die "apt-get install ${mon_missing[*]} failed"
+fi
+for tool in promtool prometheus prometheus-postgres-exporter; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool not found after install"
+done
+
 log "PostgreSQL: $("$PG_CONFIG" --version), programs in $PGBIN"
 log "building pgpool_ext in $ROOT"
 make --no-print-directory -C "$ROOT" -j"$(nproc)" PG_CONFIG="$PG_CONFIG"

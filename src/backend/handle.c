@@ -26,7 +26,10 @@
  * partition (waitq.c) and sleeps on its latch; whoever frees a connection
  * hands it over directly (PoolHandOver).  Every way out of the wait
  * (grant, timeout, cancel, statement_timeout, exit) goes through
- * handle_abandon_wait() so nothing is left queued.
+ * handle_abandon_wait() so nothing is left queued.  Each acquire's wait
+ * (granted, timed out or given up) and each hold are recorded in the
+ * latency statistics of their partition (shm/stats.c) unless
+ * pgpool_ext.track_timing is off.
  *
  * Cleanup: transaction-scoped handles are released by the transaction
  * callback at commit, abort and prepare; every handle is released by a
@@ -74,6 +77,7 @@ static HandleCheck *handle_checks = NULL;	/* nslots entries */
 static bool config_changed_in_xact = false;
 static int	xact_handles = 0;	/* transaction-scoped handles held */
 static bool waiting_on_pool = false;
+static TimestampTz acquire_started = 0;	/* StatsClock() at acquire */
 
 static void handle_exit_callback(int code, Datum arg);
 static void handle_abandon_wait(void);
@@ -87,6 +91,7 @@ static int	handle_lock_held(int64 handle);
 static void handle_recheck(int64 handle, int slotno, uint64 loaded,
 						   bool for_release);
 static void handle_note_checked(int slotno, int64 handle, uint64 loaded);
+static void handle_record_hold(int slotno);
 static BackendEntry *my_entry(void);
 
 static BackendEntry *
@@ -170,6 +175,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	int64		handle;
 
 	HandleInitBackend();
+	acquire_started = StatsClock();
 	loaded = LookupPoolForUse(pool_name, &ref);	/* what the usage check was made with */
 	is_superuser = superuser();	/* not under the pool lock: may read a catalog */
 	if ((partition == NULL || partition[0] == '\0') && ref.default_partition >= 0)
@@ -200,6 +206,8 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	{
 		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(),
 					  is_superuser, scope);
+		StatsRecordWait(PoolPartitionStats(part_idx), acquire_started,
+						STATS_DONE);
 		LWLockRelease(&pool->lock);
 	}
 	else
@@ -284,6 +292,8 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 		{
 			be->granted_slot = -1;
 			waiting_on_pool = false;
+			StatsRecordWait(PoolPartitionStats(be->wait_partition),
+							acquire_started, STATS_DONE);
 			LWLockRelease(&pool->lock);
 			return slotno;
 		}
@@ -314,6 +324,8 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 				WaitqRemove(&PoolShared->partitions[be->wait_partition], be);
 				pool->nwaiting--;
 				StatsCount(&pool->stats, STAT_TIMEOUTS);
+				StatsRecordWait(PoolPartitionStats(be->wait_partition),
+								acquire_started, STATS_TIMEOUT);
 				waiting_on_pool = false;
 				strlcpy(last_error, pool->last_error, sizeof(last_error));
 				below_max = pool->nconns - pool->nclosing < pool->def.max_size;
@@ -377,6 +389,8 @@ handle_abandon_wait(void)
 		return;
 	pool = &PoolShared->pools[be->wait_pool];
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
+	StatsRecordWait(PoolPartitionStats(be->wait_partition), acquire_started,
+					STATS_CANCEL);
 	if (be->granted_slot >= 0)
 	{
 		int			slotno = be->granted_slot;
@@ -625,6 +639,21 @@ handle_release_locked(int slotno)
 }
 
 /*
+ * handle_record_hold
+ *		The holder releases slotno now: record how long it was held, on the
+ *		slot clock acquired_at was read from.  Caller holds the pool lock.
+ */
+static void
+handle_record_hold(int slotno)
+{
+	SlotEntry  *slot = &PoolShared->slots[slotno];
+
+	if (pgpool_track_timing)
+		StatsRecord(PoolPartitionStats(slot->partition), STATS_HOLD,
+					slot->acquired_at, PoolSlotClock(), STATS_DONE);
+}
+
+/*
  * HandleRelease
  *		release(handle): give the connection back.
  */
@@ -637,6 +666,7 @@ HandleRelease(int64 handle)
 	ChannelCheckRelease(handle);	/* not while its rows are being read */
 	slotno = HandleLock(handle, true);
 	pool = PoolShared->slots[slotno].pool;
+	handle_record_hold(slotno);
 	handle_release_locked(slotno);
 	LWLockRelease(PoolLock(pool));
 }
@@ -662,7 +692,10 @@ HandleReleaseAll(bool xact_only)
 		if (slot->pool == pool && slot->holder_procno == PGPOOL_MY_PROCNO &&
 			slot->holder_pid == MyProcPid &&
 			(!xact_only || slot->scope == SCOPE_TRANSACTION))
+		{
+			handle_record_hold(i);
 			handle_release_locked(i);
+		}
 		LWLockRelease(PoolLock(pool));
 	}
 	if (!xact_only || xact_handles < 0)

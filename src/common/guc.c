@@ -30,6 +30,7 @@ int			pgpool_maintenance_interval = 1000;
 int			pgpool_connect_retry_max = 30000;
 int			pgpool_acquire_timeout = 30000;
 int			pgpool_max_connection_buffer = 1024;
+bool		pgpool_track_timing = true;
 
 /*
  * GucDefineAll
@@ -86,6 +87,11 @@ GucDefineAll(void)
 							"Default time acquire() waits for a connection; 0 waits forever.",
 							NULL, &pgpool_acquire_timeout, 30000, 0, PG_INT32_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pgpool_ext.track_timing",
+							 "Records how long acquires wait, handles are held and remote requests take.",
+							 "Off: no clock is read for them and the latency views stop changing.",
+							 &pgpool_track_timing, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pgpool_ext");
 }

@@ -26,6 +26,9 @@ extern int	pgpool_max_connection_buffer;	/* kB; 0: no limit */
 /* PGC_USERSET */
 extern int	pgpool_acquire_timeout;
 
+/* PGC_SUSET */
+extern bool pgpool_track_timing;
+
 extern void GucDefineAll(void);
 
 #endif							/* PGPOOL_GUC_H */

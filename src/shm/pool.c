@@ -184,6 +184,7 @@ PoolCreatePartitionLocked(int pool, const char *key)
 		part->pool = pool;
 		strlcpy(part->key, key, PGPOOL_NAME_LEN);
 		part->in_use = true;
+		StatsResetPartition(PoolPartitionStats(i));
 		idx = i;
 	}
 	return idx;

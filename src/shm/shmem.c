@@ -52,6 +52,8 @@ pool_shmem_size(void)
 								   MAXALIGN(sizeof(SlotEntry))));
 	size = add_size(size, mul_size(nbackends, MAXALIGN(sizeof(BackendEntry))));
 	size = add_size(size, mul_size(nbackends, pool_channel_bytes()));
+	size = add_size(size, StatsLatencyShmemSize(pgpool_max_partitions +
+												pgpool_max_pools));
 	return size;
 }
 
@@ -108,6 +110,9 @@ PoolShmemStartup(void)
 		s->backends = (BackendEntry *) ptr;
 		ptr += mul_size(s->nbackends, MAXALIGN(sizeof(BackendEntry)));
 		s->channels = ptr;
+		ptr += mul_size(s->nbackends, pool_channel_bytes());
+		s->partition_stats = (PartitionStats *) ptr;
+		StatsLatencyShmemInit(s->partition_stats, s->npartitions);
 
 		for (i = 0; i < s->npools; i++)
 		{

@@ -22,7 +22,9 @@
  * A slot's pool/partition fields change only while the slot is SLOT_FREE
  * and only with both locks held exclusively, so holding either lock is
  * enough to read them.  Channel fields are protected by the channel's
- * spinlock.  Statistics counters are under the pool lock.
+ * spinlock.  Statistics counters are under the pool lock; the latency
+ * histograms (partition_stats) are atomics, recorded without a lock
+ * (stats.h).
  *
  * Writers are tagged [B] (a backend), [W] (the pool worker), [BW] (both).
  *
@@ -288,9 +290,13 @@ typedef struct PoolSharedState
 	SlotEntry  *slots;
 	BackendEntry *backends;
 	char	   *channels;		/* per backend: request + response queue */
+	PartitionStats *partition_stats;	/* per partition entry: stats.c */
 } PoolSharedState;
 
 extern PoolSharedState *PoolShared;
+
+/* The latency statistics of partition entry i (stats.h). */
+#define PoolPartitionStats(i)	(&PoolShared->partition_stats[(i)])
 
 extern void PoolShmemRequest(void);
 extern void PoolShmemStartup(void);

@@ -12,7 +12,9 @@
  * result of any size keeps the backend's memory bounded (as dblink does).
  * Any error while a request is open -- cancel, statement_timeout, a bad
  * value -- abandons the request; the worker then cancels the remote query
- * and the handle stays usable.
+ * and the handle stays usable.  The latency of each request, from its
+ * sending to its final message, is recorded in the partition of its
+ * handle (shm/stats.c); an abandoned request is not.
  *
  * src/sql/query.c
  *
@@ -85,6 +87,7 @@ static void sink_json_row(QuerySink *sink);
 #define PGPOOL_MAX_PARAMS	65535
 
 static void params_from_array(ArrayType *arr, int *n, const char ***values);
+static void query_record(int64 handle, TimestampTz started, bool error);
 static void sink_init(FunctionCallInfo fcinfo, QuerySink *sink, SinkKind kind);
 
 /* text[] -> UTF8 C strings (NULL elements stay NULL). */
@@ -324,6 +327,23 @@ sink_message(QuerySink *sink, char type, MsgReader *r)
 }
 
 /*
+ * query_record
+ *		The final message of a request sent at started (0: not timed) on
+ *		handle was read now: record its latency in the partition of the
+ *		handle's slot (stable: this backend holds it); error: it was an
+ *		error or a failure.
+ */
+static void
+query_record(int64 handle, TimestampTz started, bool error)
+{
+	SlotEntry  *slot = &PoolShared->slots[handle & (PGPOOL_MAX_SLOTS - 1)];
+
+	if (started != 0)
+		StatsRecord(PoolPartitionStats(slot->partition), STATS_QUERY, started,
+					GetCurrentTimestamp(), error ? STATS_ERROR : STATS_DONE);
+}
+
+/*
  * run_request
  *		Send sql on handle and consume the whole response into sink.
  */
@@ -343,6 +363,7 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 	PG_TRY();
 	{
 		bool		done = false;
+		TimestampTz started = StatsClock();
 
 		RequestSubmit(handle, kind, flags, TextToRemote(sql), nparams,
 					  values);
@@ -357,6 +378,9 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 			MsgReaderInit(&r, data, len);
 			while (MsgNext(&r, &type))
 			{
+				if (type == MSG_COMMAND_DONE || type == MSG_REMOTE_ERROR ||
+					type == MSG_FAILURE)
+					query_record(handle, started, type != MSG_COMMAND_DONE);
 				if (sink_message(sink, type, &r))
 					done = true;
 				CHECK_FOR_INTERRUPTS();

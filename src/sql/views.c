@@ -27,8 +27,10 @@
 #include "shm/pool.h"
 #include "shm/shmem.h"
 #include "shm/waitq.h"
+#include "sql/latency.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_pool_info);
+PG_FUNCTION_INFO_V1(pgpool_ext_pool_info_0_3);
 PG_FUNCTION_INFO_V1(pgpool_ext_connection_info);
 PG_FUNCTION_INFO_V1(pgpool_ext_handle_info);
 PG_FUNCTION_INFO_V1(pgpool_ext_waiter_info);
@@ -45,6 +47,7 @@ typedef struct ViewSnapshot
 } ViewSnapshot;
 
 static void take_snapshot(ViewSnapshot *snap);
+static Datum pool_info(FunctionCallInfo fcinfo, bool with_latency);
 
 /*
  * take_snapshot
@@ -110,13 +113,59 @@ partition_datum(ViewSnapshot *snap, int part, bool *isnull)
 	return *isnull ? (Datum) 0 : CStringGetTextDatum(snap->parts[part].key);
 }
 
-#define POOL_COLS 22
+#define POOL_COLS_0_2 22
+#define POOL_COLS 26
 
 /*
- * pool_info() -> the pools view
+ * pool_info() -> the pools view of SQL version 0.1 and 0.2
  */
 Datum
 pgpool_ext_pool_info(PG_FUNCTION_ARGS)
+{
+	return pool_info(fcinfo, false);
+}
+
+/*
+ * pool_info() -> the pools view from SQL version 0.3: plus the recent
+ * wait percentiles and the age of the oldest waiter
+ */
+Datum
+pgpool_ext_pool_info_0_3(PG_FUNCTION_ARGS)
+{
+	return pool_info(fcinfo, true);
+}
+
+/*
+ * pool_latency_datums
+ *		wait_p50, wait_p95, wait_p99 (last 5 minutes, NULL without waits)
+ *		and max_wait (the oldest waiter's wait so far, 0 without any), in
+ *		seconds.
+ */
+static void
+pool_latency_datums(ViewSnapshot *snap, int p, Datum *v, bool *n)
+{
+	StatsSummary sum;
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz oldest = now;
+	int			i;
+
+	LatencyPoolSummary(p, STATS_WAIT, STATS_RECENT, &sum);
+	n[0] = n[1] = n[2] = sum.count == 0;
+	v[0] = Float8GetDatum(sum.p50);
+	v[1] = Float8GetDatum(sum.p95);
+	v[2] = Float8GetDatum(sum.p99);
+	for (i = 0; i < snap->nwaiters; i++)
+		if (snap->waiters[i].wait_pool == p)
+			oldest = Min(oldest, snap->waiters[i].wait_start);
+	v[3] = Float8GetDatum((now - oldest) / 1e6);
+}
+
+/*
+ * pool_info
+ *		The rows of the pools view, with the 0.3 columns or without.
+ */
+static Datum
+pool_info(FunctionCallInfo fcinfo, bool with_latency)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ViewSnapshot snap;
@@ -124,6 +173,9 @@ pgpool_ext_pool_info(PG_FUNCTION_ARGS)
 
 	take_snapshot(&snap);
 	InitMaterializedSRF(fcinfo, 0);
+	if (rsinfo->setDesc->natts != (with_latency ? POOL_COLS : POOL_COLS_0_2))
+		elog(ERROR, "pgpool_ext: pool_info() is declared with %d columns, the library expects %d",
+			 rsinfo->setDesc->natts, with_latency ? POOL_COLS : POOL_COLS_0_2);
 	for (p = 0; p < PoolShared->npools; p++)
 	{
 		PoolEntry  *pool = &snap.pools[p];
@@ -167,7 +219,9 @@ pgpool_ext_pool_info(PG_FUNCTION_ARGS)
 		v[c] = n[c] ? (Datum) 0 : CStringGetTextDatum(pool->last_error);
 		c++;
 		v[c++] = TimestampTzGetDatum(pool->stats.stats_reset);
-		Assert(c == POOL_COLS);
+		Assert(c == POOL_COLS_0_2);
+		if (with_latency)
+			pool_latency_datums(&snap, p, &v[c], &n[c]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
 	return (Datum) 0;

@@ -24,7 +24,8 @@
  * idle for longer than idle_timeout (down to min_size) or opened with an
  * older definition, and gives up on connects, cancels and resets that take
  * longer than connect_timeout.  Dropped pools are emptied and their entries
- * freed once nothing refers to them.
+ * freed once nothing refers to them.  At every pass it
+ * also readies the next minute of the latency rings (StatsRotate).
  *
  * Locking: decisions are taken under the pool lock (a JanitorPlan per
  * pool); the resulting connects and closes run after it is released.
@@ -114,6 +115,8 @@ JanitorRun(void)
 	 * loaded), work is pending (connects, unmet demand), or the sweep is due.
 	 */
 	now = GetCurrentTimestamp();
+	StatsRotate(PoolShared->partition_stats, PoolShared->npartitions,
+				now);
 	sweep = now >= next_sweep;
 	if (!wanted && !busy && !sweep)
 		return;

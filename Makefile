@@ -11,22 +11,26 @@ OBJS = \
 	src/shm/pool.o \
 	src/shm/waitq.o \
 	src/shm/stats.o \
+	src/shm/leaks.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
 	src/backend/channel.o \
 	src/backend/catalog_hooks.o \
+	src/backend/leak_site.o \
 	src/worker/worker.o \
 	src/worker/conn.o \
 	src/worker/cancel.o \
 	src/worker/cancel_key.o \
 	src/worker/resolve.o \
 	src/worker/janitor.o \
+	src/worker/leaks.o \
 	src/sql/api.o \
 	src/sql/query.o \
-	src/sql/views.o
+	src/sql/views.o \
+	src/sql/leaks.o
 
 EXTENSION = pgpool_ext
-DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql
+DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql sql/pgpool_ext--0.2--0.3.sql
 PGFILEDESC = "pgpool_ext - pool of outbound PostgreSQL connections"
 
 PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc
@@ -37,7 +41,7 @@ SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.
-REGRESS = setup pools handles query security views
+REGRESS = setup pools handles query security views leaks
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
 ISOLATION = queue_order handoff cancel_wait xact_release

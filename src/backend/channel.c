@@ -47,6 +47,7 @@
 #include "common/compat.h"
 #include "backend/handle.h"
 #include "common/pgpool_errors.h"
+#include "shm/leaks.h"
 #include "shm/pool.h"
 #include "proto/remote_error.h"
 
@@ -279,6 +280,7 @@ ChannelSubmit(int64 handle, RequestKind kind, int flags, const char *sql,
 	pool = PoolShared->slots[slotno].pool;
 	PoolShared->slots[slotno].dirty = true;
 	PoolShared->slots[slotno].last_used_at = PoolSlotClock();
+	LeakNoteRequest(slotno);
 	open_on_busy = PoolShared->slots[slotno].state == SLOT_BUSY;
 	PoolSetSlotState(slotno, SLOT_BUSY);
 	SpinLockAcquire(&be->mutex);

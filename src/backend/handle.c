@@ -52,8 +52,10 @@
 #include "common/compat.h"
 #include "common/guc.h"
 #include "backend/handle.h"
+#include "backend/leak_site.h"
 #include "common/interval.h"
 #include "common/pgpool_errors.h"
+#include "shm/leaks.h"
 #include "shm/pool.h"
 #include "shm/waitq.h"
 
@@ -416,6 +418,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	if (scope == SCOPE_TRANSACTION)
 		xact_handles++;
 	handle_check_password(slotno, &ref);
+	LeakSiteCapture(slotno);
 	handle = handle_make(slotno);
 	handle_note_checked(slotno, handle, loaded);
 	return handle;
@@ -596,11 +599,16 @@ handle_abandon_wait(void)
  *		The one error for a handle this caller may not use, whatever the
  *		reason (never existed, released, another session's, another
  *		role's): the same SQLSTATE, message and location for all, so that
- *		trying numbers tells nothing.
+ *		trying numbers tells nothing.  Only the backend that held a handle
+ *		the pool worker reclaimed as leaked learns that, in the detail.
  */
 static void
 handle_refuse(int64 handle)
 {
+	int64		held_ms;
+
+	if (LeakWasReclaimed(handle, &held_ms))
+		PoolErrorReclaimedHandle(handle, held_ms);
 	ereport(ERROR,
 			(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
 			 errmsg("invalid pgpool_ext handle " INT64_FORMAT, handle)));
@@ -779,6 +787,7 @@ handle_release_locked(int slotno)
 {
 	SlotEntry  *slot = &PoolShared->slots[slotno];
 
+	LeakReleased(slotno);		/* logs a reported leak's end */
 	if (slot->scope == SCOPE_TRANSACTION && xact_handles > 0)
 		xact_handles--;
 	slot->last_used_at = PoolSlotClock();

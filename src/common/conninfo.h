@@ -12,5 +12,6 @@
 
 extern void ConninfoCheck(const char *conninfo, bool *has_password);
 extern char *ConninfoScrubMessage(const char *msg);
+extern char *ConninfoScrubText(const char *text);
 
 #endif							/* PGPOOL_CONNINFO_H */

@@ -30,6 +30,7 @@ int			pgpool_maintenance_interval = 1000;
 int			pgpool_connect_retry_max = 30000;
 int			pgpool_acquire_timeout = 30000;
 int			pgpool_max_connection_buffer = 1024;
+int			pgpool_leak_threshold = 0;
 
 /*
  * GucDefineAll
@@ -86,6 +87,11 @@ GucDefineAll(void)
 							"Default time acquire() waits for a connection; 0 waits forever.",
 							NULL, &pgpool_acquire_timeout, 30000, 0, PG_INT32_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.leak_threshold",
+							"Time a handle may be held before it is reported as a possible leak; 0 turns leak detection off.",
+							"Applies to pools that do not set their own leak_threshold option.",
+							&pgpool_leak_threshold, 0, 0, PG_INT32_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pgpool_ext");
 }

@@ -18,6 +18,8 @@
 #include "postgres.h"
 
 #include "common/int.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "common/interval.h"
 
@@ -41,4 +43,20 @@ IntervalToMs(const Interval *iv, int *ms)
 		return false;
 	*ms = (int) total;
 	return true;
+}
+
+/*
+ * IntervalFormatMs
+ *		A duration in milliseconds as interval text ("00:00:05.012" in the
+ *		default IntervalStyle), for messages.
+ */
+char *
+IntervalFormatMs(int64 ms)
+{
+	Interval	iv;
+
+	memset(&iv, 0, sizeof(iv));
+	iv.time = ms * 1000;
+	return DatumGetCString(DirectFunctionCall1(interval_out,
+											   IntervalPGetDatum(&iv)));
 }

@@ -13,5 +13,6 @@
 #include "datatype/timestamp.h"
 
 extern bool IntervalToMs(const Interval *iv, int *ms);
+extern char *IntervalFormatMs(int64 ms);
 
 #endif							/* PGPOOL_INTERVAL_H */

@@ -9,6 +9,7 @@
  */
 #include "postgres.h"
 
+#include "common/interval.h"
 #include "common/pgpool_errors.h"
 
 /*
@@ -21,4 +22,35 @@ PoolErrorUnknownPool(const char *name)
 	ereport(ERROR,
 			(errcode(PGPOOL_ERRCODE_UNKNOWN_POOL),
 			 errmsg("pool \"%s\" does not exist", name)));
+}
+
+/*
+ * PoolErrorReclaimedHandle
+ *		The holder's call on a handle the pool worker reclaimed as leaked
+ *		(08003: the message of every bad handle, with a detail saying why).
+ *		The worker sends the same message and detail to a request it fails
+ *		while reclaiming (PoolErrorReclaimedMessage/Detail).
+ */
+void
+PoolErrorReclaimedHandle(int64 handle, int64 held_ms)
+{
+	ereport(ERROR,
+			(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
+			 errmsg_internal("%s", PoolErrorReclaimedMessage(handle)),
+			 errdetail_internal("%s", PoolErrorReclaimedDetail(held_ms))));
+}
+
+/* The primary message of PoolErrorReclaimedHandle (any bad handle's). */
+char *
+PoolErrorReclaimedMessage(int64 handle)
+{
+	return psprintf("invalid pgpool_ext handle " INT64_FORMAT, handle);
+}
+
+/* The detail of PoolErrorReclaimedHandle. */
+char *
+PoolErrorReclaimedDetail(int64 held_ms)
+{
+	return psprintf("The handle was reclaimed as leaked after %s.",
+					IntervalFormatMs(held_ms));
 }

@@ -48,6 +48,12 @@
 /* a request of this session is still being read (re-entrant call) */
 #define PGPOOL_ERRCODE_NESTED			ERRCODE_OBJECT_IN_USE
 
+/* the same code as a string, for errors the worker sends (leaks) */
+#define PGPOOL_SQLSTATE_BAD_HANDLE		"08003"
+
 extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
+extern void PoolErrorReclaimedHandle(int64 handle, int64 held_ms) pg_attribute_noreturn();
+extern char *PoolErrorReclaimedMessage(int64 handle);
+extern char *PoolErrorReclaimedDetail(int64 held_ms);
 
 #endif							/* PGPOOL_ERRORS_H */

@@ -1854,3 +1854,63 @@ ConnServing(int procno)
 			return true;
 	return false;
 }
+
+/*
+ * ConnFailRequest
+ *		slotno was taken from its holder (reclaimed as leaked): a request of
+ *		the holder being served on it, or waiting for it, fails with this
+ *		error.  A query that may still run on the remote is cancelled and
+ *		drained first; the slot is settled (reset) when the request ends.
+ */
+void
+ConnFailRequest(int slotno, const char *sqlstate, const char *message,
+				const char *detail)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (wc->pending_procno >= 0)
+	{
+		int			procno = wc->pending_procno;
+
+		wc->pending_procno = -1;
+		ChannelWorkerRejectCode(procno, sqlstate, message, detail);
+	}
+	if (wc->procno < 0 || wc->out.data == NULL)
+		return;
+	/* as ConnRecoverError: a message partly in the queue is completed */
+	if (!wc->sending)
+		resetStringInfo(&wc->out);
+	resetStringInfo(&wc->final);
+	RemoteFailurePack(&wc->final, sqlstate, message, detail);
+	wc->failed = true;
+	if (wc->conn != NULL && wc->phase != CONN_FINISH &&
+		(wc->phase == CONN_QUERY || wc->phase == CONN_DRAIN ||
+		 PQtransactionStatus(wc->conn) == PQTRANS_ACTIVE))
+		conn_start_drain(slotno);
+	else
+		wc->phase = CONN_FINISH;
+}
+
+/*
+ * ConnRemoteInTransaction
+ *		Is slotno's connection, idle between requests, inside a remote
+ *		transaction?  1 yes, 0 no, -1 unknown (no connection, or busy).
+ */
+int
+ConnRemoteInTransaction(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (wc->conn == NULL || wc->phase != CONN_READY)
+		return -1;
+	switch (PQtransactionStatus(wc->conn))
+	{
+		case PQTRANS_IDLE:
+			return 0;
+		case PQTRANS_INTRANS:
+		case PQTRANS_INERROR:
+			return 1;
+		default:
+			return -1;
+	}
+}

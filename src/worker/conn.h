@@ -88,5 +88,8 @@ extern void ConnCloseAll(void);
 extern uint32 ConnWantedEvents(int slotno);
 extern void ConnRecoverError(int slotno, const ErrorData *edata);
 extern bool ConnServing(int procno);
+extern void ConnFailRequest(int slotno, const char *sqlstate,
+							const char *message, const char *detail);
+extern int	ConnRemoteInTransaction(int slotno);
 
 #endif							/* PGPOOL_CONN_H */

@@ -39,6 +39,7 @@
 #include "worker/conn.h"
 #include "common/guc.h"
 #include "shm/pool.h"
+#include "worker/leaks.h"
 #include "worker/worker.h"
 
 #define JANITOR_BUSY_TIMEOUT_MS 100
@@ -69,7 +70,8 @@ JanitorSetInitial(int pool, int initial)
 long
 JanitorTimeout(void)
 {
-	return busy ? JANITOR_BUSY_TIMEOUT_MS : pgpool_maintenance_interval;
+	return Min(busy ? JANITOR_BUSY_TIMEOUT_MS : pgpool_maintenance_interval,
+			   LeaksTimeout());
 }
 
 /*
@@ -91,6 +93,7 @@ JanitorRun(void)
 	 * loaded), work is pending (connects, unmet demand), or the sweep is due.
 	 */
 	now = GetCurrentTimestamp();
+	LeaksCheck(now);			/* leak reports and reclaim: worker/leaks.c */
 	sweep = now >= next_sweep;
 	if (!wanted && !busy && !sweep)
 		return;

@@ -175,6 +175,8 @@ static int	worker_read_int(HeapTuple tup, TupleDesc desc, int fnum, int dflt);
 static void worker_read_grants(LoadedDefinition *lds, int n);
 static void worker_keep_revocations(int idx, const LoadedDefinition *ld);
 static bool worker_lock_tables(bool *present);
+static void worker_read_leak_options(HeapTuple tup, TupleDesc desc,
+									 PoolDefinition *def);
 
 /*
  * PoolRegisterWorker
@@ -695,6 +697,39 @@ worker_read_int(HeapTuple tup, TupleDesc desc, int fnum, int dflt)
 }
 
 /*
+ * worker_read_leak_options
+ *		The leak detection options (schema 0.3; before ALTER EXTENSION
+ *		UPDATE their columns are missing and the defaults apply): NULL or
+ *		out-of-range leak_threshold follows pgpool_ext.leak_threshold.
+ *		XXX: to be replaced by rows of the option table (branch lay-opts).
+ */
+static void
+worker_read_leak_options(HeapTuple tup, TupleDesc desc, PoolDefinition *def)
+{
+	int			f;
+	bool		isnull;
+	Datum		v;
+	int			len;
+
+	def->leak_threshold_ms = -1;
+	f = SPI_fnumber(desc, "leak_threshold");
+	v = f > 0 ? SPI_getbinval(tup, desc, f, &isnull) : (Datum) 0;
+	if (f > 0 && !isnull &&
+		!IntervalToMs(DatumGetIntervalP(v), &def->leak_threshold_ms))
+		def->leak_threshold_ms = -1;
+	f = SPI_fnumber(desc, "leak_action");
+	v = f > 0 ? SPI_getbinval(tup, desc, f, &isnull) : (Datum) 0;
+	if (f <= 0 || isnull ||
+		!worker_copy_text(v, def->leak_action, PGPOOL_LEAK_ACTION_LEN, &len))
+		strlcpy(def->leak_action, "report", PGPOOL_LEAK_ACTION_LEN);
+	f = SPI_fnumber(desc, "leak_reclaim_after");
+	v = f > 0 ? SPI_getbinval(tup, desc, f, &isnull) : (Datum) 0;
+	if (f <= 0 || isnull ||
+		!IntervalToMs(DatumGetIntervalP(v), &def->leak_reclaim_after_ms))
+		def->leak_reclaim_after_ms = 0;
+}
+
+/*
  * worker_read_definition
  *		Read one row of pool_definition, by column name and in binary form
  *		(no operator, no text conversion), into ld, refusing what cannot be
@@ -740,6 +775,7 @@ worker_read_definition(HeapTuple tup, TupleDesc desc, const DefColumns *c,
 	def->password_required = isnull || DatumGetBool(v);
 	v = SPI_getbinval(tup, desc, c->created_at, &isnull);
 	def->created_at = isnull ? 0 : DatumGetTimestampTz(v);
+	worker_read_leak_options(tup, desc, def);
 
 	v = SPI_getbinval(tup, desc, c->owner, &isnull);
 	if (isnull ||

@@ -470,7 +470,10 @@ conninfo_scrub_password(StringInfo buf, const char *p)
 	}
 	end = conninfo_secret_end(q);
 	appendBinaryStringInfo(buf, p, q - p);
-	appendStringInfoString(buf, CONNINFO_MASK);
+	if (*q == '"' && end > q + 1 && end[-1] == '"')
+		appendStringInfoString(buf, "\"" CONNINFO_MASK "\"");	/* JSON */
+	else
+		appendStringInfoString(buf, CONNINFO_MASK);
 	return end;
 }
 

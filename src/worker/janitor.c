@@ -21,7 +21,9 @@
  * idle_timeout (down to min_size) or opened with an older definition, and
  * gives up on connects, cancels and resets that take longer than
  * connect_timeout.  Dropped pools are
- * emptied and their entries freed once nothing refers to them.
+ * emptied and their entries freed once nothing refers to them.  At every
+ * turn it also gives the leak pass its chance (worker/leaks.c: handles held
+ * past their pool's leak_threshold), which keeps its own deadlines.
  *
  * Locking: decisions are taken under the pool lock; the resulting connects
  * and closes run after it is released.

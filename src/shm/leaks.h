@@ -42,7 +42,7 @@
 /* The acquire site and use of the handle held on one slot. */
 typedef struct LeakSlot
 {
-	int64		handle;			/* [BW] the handle described here, 0: none */
+	int64		handle;			/* [B] the handle described here, 0: none */
 	bool		has_site;		/* [B] query, context, role captured */
 	uint64		requests;		/* [B] requests made on the handle */
 	Oid			session_user;	/* [B] holder's session user (visibility) */

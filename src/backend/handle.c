@@ -608,7 +608,7 @@ handle_refuse(int64 handle)
 	int64		held_ms;
 
 	if (LeakWasReclaimed(handle, &held_ms))
-		PoolErrorReclaimedHandle(handle, held_ms);
+		PoolErrorReclaimedHandle(handle, IntervalFormatMs(held_ms));
 	ereport(ERROR,
 			(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
 			 errmsg("invalid pgpool_ext handle " INT64_FORMAT, handle)));

@@ -9,7 +9,6 @@
  */
 #include "postgres.h"
 
-#include "common/interval.h"
 #include "common/pgpool_errors.h"
 
 /*
@@ -27,17 +26,18 @@ PoolErrorUnknownPool(const char *name)
 /*
  * PoolErrorReclaimedHandle
  *		The holder's call on a handle the pool worker reclaimed as leaked
- *		(08003: the message of every bad handle, with a detail saying why).
- *		The worker sends the same message and detail to a request it fails
- *		while reclaiming (PoolErrorReclaimedMessage/Detail).
+ *		(08003: the message of every bad handle, with a detail saying why);
+ *		held_for is how long it had been held, as interval text
+ *		(IntervalFormatMs).  The worker sends the same message and detail to
+ *		a request it fails while reclaiming (PoolErrorReclaimedMessage/Detail).
  */
 void
-PoolErrorReclaimedHandle(int64 handle, int64 held_ms)
+PoolErrorReclaimedHandle(int64 handle, const char *held_for)
 {
 	ereport(ERROR,
 			(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
 			 errmsg_internal("%s", PoolErrorReclaimedMessage(handle)),
-			 errdetail_internal("%s", PoolErrorReclaimedDetail(held_ms))));
+			 errdetail_internal("%s", PoolErrorReclaimedDetail(held_for))));
 }
 
 /* The primary message of PoolErrorReclaimedHandle (any bad handle's). */
@@ -49,8 +49,7 @@ PoolErrorReclaimedMessage(int64 handle)
 
 /* The detail of PoolErrorReclaimedHandle. */
 char *
-PoolErrorReclaimedDetail(int64 held_ms)
+PoolErrorReclaimedDetail(const char *held_for)
 {
-	return psprintf("The handle was reclaimed as leaked after %s.",
-					IntervalFormatMs(held_ms));
+	return psprintf("The handle was reclaimed as leaked after %s.", held_for);
 }

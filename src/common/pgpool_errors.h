@@ -52,8 +52,8 @@
 #define PGPOOL_SQLSTATE_BAD_HANDLE		"08003"
 
 extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
-extern void PoolErrorReclaimedHandle(int64 handle, int64 held_ms) pg_attribute_noreturn();
+extern void PoolErrorReclaimedHandle(int64 handle, const char *held_for) pg_attribute_noreturn();
 extern char *PoolErrorReclaimedMessage(int64 handle);
-extern char *PoolErrorReclaimedDetail(int64 held_ms);
+extern char *PoolErrorReclaimedDetail(const char *held_for);
 
 #endif							/* PGPOOL_ERRORS_H */

@@ -328,7 +328,7 @@ leaks_act(int slotno, LeakFound *f)
 	if (f->take == TAKE_FAIL_REQUEST)
 		ConnFailRequest(slotno, PGPOOL_SQLSTATE_BAD_HANDLE,
 						PoolErrorReclaimedMessage(f->handle),
-						PoolErrorReclaimedDetail(f->held_ms));
+						PoolErrorReclaimedDetail(IntervalFormatMs(f->held_ms)));
 	ereport(LOG,
 			(errmsg("pgpool_ext: reclaimed leaked handle " INT64_FORMAT " of pool \"%s\" from pid %d after %s",
 					f->handle, f->pool_name, f->holder_pid,

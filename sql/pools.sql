@@ -134,6 +134,11 @@ SELECT wait_for($$(SELECT total = 1 FROM pgpool_ext.pools WHERE pool_name = 'p_d
 SELECT pgpool_ext.alter_pool('p_default', min_size => 0, reset_query => 'DISCARD ALL',
                              idle_timeout => '10 min');
 SELECT * FROM pool_options WHERE pool_name = 'p_default';
+-- the stored row: each option given is written, the others kept as stored
+-- (initial_size stays NULL: min_size)
+SELECT pool_name, conninfo, min_size, max_size, initial_size, idle_timeout,
+       connect_timeout, reset_query, password_required, owner
+  FROM pgpool_ext.pool_definition WHERE pool_name = 'p_default';
 -- validated against the resulting definition
 SELECT err($$SELECT pgpool_ext.alter_pool('p_default', min_size => 6)$$, true);
 SELECT err($$SELECT pgpool_ext.alter_pool('p_default', max_size => 0)$$, true);

@@ -75,7 +75,7 @@ _PG_init(void)
 	shmem_request_hook = pgpool_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = pgpool_shmem_startup;
-	PoolRegisterWorker();
+	WorkerRegister();
 	RegisterXactCallback(HandleXactCallback, NULL);
 	CatalogHooksInstall();
 }

@@ -6,8 +6,12 @@
 #
 # Run as root ("sudo test/check.sh"), from any directory.  Steps:
 #
+#  0. The include check (test/check_layers.pl, "make check-layers"): src/ is
+#     layered, its includes point downward only.  Nothing else runs if it
+#     fails.
 #  1. test/setup.sh installs missing packages, builds and installs the
-#     extension (as root, in the project tree).
+#     extension (as root, in the project tree) for the PostgreSQL of
+#     PG_CONFIG (test/lib.sh).
 #  2. The project tree, without .git and build outputs, is copied to a fresh
 #     temporary directory owned by postgres, because PostgreSQL will not run
 #     as root and the suites write their results next to the sources.
@@ -20,7 +24,11 @@
 #
 # Extra arguments are passed to make, e.g.
 #     test/check.sh PROVE_FLAGS=--verbose
-#     test/check.sh REGRESS=pools ISOLATION= TAP_TESTS=
+#     test/check.sh REGRESS="setup pools" ISOLATION= TAP_TESTS=
+#     test/check.sh REGRESS= ISOLATION=handoff TAP_TESTS=
+#     test/check.sh REGRESS= ISOLATION= PROVE_TESTS='test/t/00[1-6]*.pl'
+# (every pg_regress test but setup needs setup to run first, in the same
+# list; an isolation spec or a TAP test runs alone).
 #
 # Each run uses its own directory and pg_regress/TAP pick free ports, so the
 # command can be run again (or twice at once) without cleaning up.
@@ -33,10 +41,14 @@ LOG_TAG=check
 # shellcheck source=test/lib.sh
 . "$HERE/lib.sh"
 
+log "checking the include layers of src/"
+perl "$HERE/check_layers.pl" || die "the include check failed (problems above)"
+
 require_root
 save_stdio
 
 "$HERE/setup.sh"
+pg_paths
 
 WORK=$(make_pg_tmpdir pgpool_ext_check)
 TREE=$WORK/pgpool_ext

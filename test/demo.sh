@@ -41,6 +41,7 @@ require_root
 save_stdio
 
 "$HERE/setup.sh"
+pg_paths
 
 WORK=$(make_pg_tmpdir pgpool_ext_demo)
 REMOTE=$WORK/remote

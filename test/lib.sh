@@ -2,21 +2,64 @@
 #
 # test/lib.sh
 #		Shell functions shared by the pgpool_ext test, demo and benchmark
-#		scripts.
+#		scripts: PostgreSQL's paths (from pg_config), messages, clusters.
 #
-# Sourced, never run.  The scripts run as root (they install packages); every
-# PostgreSQL program runs as the "postgres" OS user through as_postgres,
-# because the server refuses to run as root.  Servers started here live in a
-# temporary directory owned by postgres, listen on 127.0.0.1 only and put
-# their Unix socket in that same directory, so nothing here touches a
-# cluster the machine already runs.
+# Sourced, never run.  The scripts run as root (they install packages);
+# every PostgreSQL program runs as the "postgres" OS user through
+# as_postgres, because the server refuses to run as root.  Servers started
+# here live in a temporary directory owned by postgres, listen on 127.0.0.1
+# only and put their Unix socket in that same directory, so nothing here
+# touches a cluster the machine already runs.  (test/devserver.sh, run by a
+# developer as themselves, uses only the paths and the messages.)
 #
 # Callers are expected to use "set -euo pipefail".
 
-# Where PostgreSQL 15 lives on Debian.  PG_CONFIG may be overridden.
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+# The PostgreSQL to build and test against is the one of PG_CONFIG (a path,
+# or a name looked up on PATH).  By default: the pg_config on PATH if it
+# belongs to a server (its PGXS is installed), else Debian's for
+# PostgreSQL $PG_DEFAULT_MAJOR, which test/setup.sh installs when no server
+# is found.  Everything else (programs, version, share directory) is asked
+# of pg_config by pg_paths; PGBIN may still name other programs.
+PG_DEFAULT_MAJOR=15
 PG_OS_USER=${PG_OS_USER:-postgres}
+PGBIN_GIVEN=${PGBIN:-}
+
+if [ -z "${PG_CONFIG:-}" ]; then
+	PG_CONFIG=/usr/lib/postgresql/$PG_DEFAULT_MAJOR/bin/pg_config
+	if command -v pg_config >/dev/null 2>&1 &&
+		[ -f "$(pg_config --pgxs 2>/dev/null)" ]; then
+		PG_CONFIG=$(command -v pg_config)
+	fi
+fi
+case $PG_CONFIG in
+/*) ;;
+*/*) PG_CONFIG=$PWD/$PG_CONFIG ;;
+*) PG_CONFIG=$(command -v "$PG_CONFIG" 2>/dev/null || echo "$PG_CONFIG") ;;
+esac
+# the scripts this one runs (test/setup.sh) use the same server
+export PG_CONFIG
+
+#
+# pg_paths
+#		Set, from $PG_CONFIG: PGBIN (its programs, unless PGBIN was given),
+#		PG_MAJOR (15 for 15.20) and PG_SHAREDIR (where extensions' control
+#		files are).  While pg_config is not installed (test/setup.sh installs
+#		it), PG_MAJOR is $PG_DEFAULT_MAJOR and the others are empty.  Run
+#		when this file is sourced, and again after test/setup.sh.
+#
+# shellcheck disable=SC2034  # PG_MAJOR and PG_SHAREDIR are for the callers
+pg_paths()
+{
+	PGBIN=$PGBIN_GIVEN
+	PG_MAJOR=$PG_DEFAULT_MAJOR
+	PG_SHAREDIR=
+	if [ -x "$PG_CONFIG" ]; then
+		PGBIN=${PGBIN_GIVEN:-$("$PG_CONFIG" --bindir)}
+		PG_MAJOR=$("$PG_CONFIG" --version | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')
+		PG_SHAREDIR=$("$PG_CONFIG" --sharedir)
+	fi
+}
+pg_paths
 
 # Progress and error messages.  LOG_TAG names the calling script.
 LOG_TAG=${LOG_TAG:-$(basename "$0" .sh)}

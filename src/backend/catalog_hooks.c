@@ -69,6 +69,7 @@
 #include "backend/catalog_hooks.h"
 #include "common/guc.h"
 #include "backend/handle.h"
+#include "backend/lookup.h"
 #include "common/pgpool_errors.h"
 #include "shm/shmem.h"
 
@@ -259,7 +260,7 @@ catalog_role_dependents(Oid roleid, const char *rolname, StringInfo detail)
 		OidIsValid(get_extension_oid("pgpool_ext", true)))
 		return catalog_table_dependents(rolname, detail);
 	/* wait for what was committed so far; a stopped worker is no reason */
-	PoolWaitConfigLoaded(false);
+	LookupWaitConfigLoaded(false);
 	return catalog_shmem_dependents(roleid, detail);
 }
 

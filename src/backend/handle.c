@@ -48,14 +48,16 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "backend/channel.h"
+#include "backend/handle.h"
+#include "backend/lookup.h"
 #include "common/compat.h"
 #include "common/guc.h"
-#include "backend/handle.h"
 #include "backend/leak_site.h"
 #include "common/interval.h"
 #include "common/pgpool_errors.h"
+#include "shm/channel.h"
 #include "shm/leaks.h"
+#include "shm/policy.h"
 #include "shm/pool.h"
 #include "shm/waitq.h"
 
@@ -82,9 +84,7 @@ static int	handle_wait_for_grant(PoolRef *ref, int timeout_ms);
 static void handle_release_locked(int slotno);
 static int	handle_pick_idle(PoolEntry *pool, PartitionEntry *part);
 static void handle_check_password(int slotno, PoolRef *ref);
-static void handle_password_required(const char *pool_name) pg_attribute_noreturn();
 static bool handle_free_slot_exists(void);
-static bool pool_role_may_use(Oid owner, int ngrants, const Oid *grants);
 static void handle_refuse(int64 handle) pg_attribute_noreturn();
 static int	handle_lock_held(int64 handle);
 static void handle_recheck(int64 handle, int slotno, uint64 loaded,
@@ -96,24 +96,6 @@ static BackendEntry *
 my_entry(void)
 {
 	return &PoolShared->backends[PGPOOL_MY_PROCNO];
-}
-
-/*
- * PoolTimeoutArg
- *		An acquire timeout argument in milliseconds, checked.
- */
-int
-PoolTimeoutArg(const Interval *iv)
-{
-	int			ms;
-
-	if (!IntervalToMs(iv, &ms))
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
-				 errmsg("invalid acquire timeout"),
-				 errdetail("The timeout must be between 0 (wait forever) and %d milliseconds.",
-						   PG_INT32_MAX)));
-	return ms;
 }
 
 /*
@@ -135,166 +117,6 @@ HandleInitBackend(void)
 	done = true;
 }
 
-/*
- * config_wait
- *		Wait until the worker has loaded every definition committed so far
- *		(or, with accept_deferred, has at least tried and put the load off
- *		because the definition tables are locked).  If the worker is not
- *		running for a while, error out when must_load, else return.
- */
-static void
-config_wait(bool must_load, bool accept_deferred)
-{
-	uint64		target = pg_atomic_read_u64(&PoolShared->config_requested);
-	TimestampTz start;
-
-#define CONFIG_SETTLED() \
-	(pg_atomic_read_u64(&PoolShared->config_loaded) >= target || \
-	 (accept_deferred && \
-	  pg_atomic_read_u64(&PoolShared->config_deferred) >= target))
-
-	if (CONFIG_SETTLED())
-		return;
-	start = GetCurrentTimestamp();
-	PoolWakeWorker();
-	ConditionVariablePrepareToSleep(&PoolShared->config_cv);
-	while (!CONFIG_SETTLED())
-	{
-		ConditionVariableTimedSleep(&PoolShared->config_cv, 100,
-									PGPOOL_WAIT_CONFIG);
-		CHECK_FOR_INTERRUPTS();
-		if (PoolShared->worker_pid == 0 &&
-			TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
-									   PGPOOL_WORKER_GRACE_MS))
-		{
-			ConditionVariableCancelSleep();
-			if (!must_load)
-				return;
-			ereport(ERROR,
-					(errcode(PGPOOL_ERRCODE_NOT_PRELOADED),
-					 errmsg("pgpool_ext pool worker is not running"),
-					 errhint("Check that database \"%s\" (pgpool_ext.database) exists, and see the server log.",
-							 pgpool_database)));
-		}
-		PoolWakeWorker();
-	}
-	ConditionVariableCancelSleep();
-#undef CONFIG_SETTLED
-}
-
-/*
- * PoolWaitConfigLoaded
- *		Wait until the worker has loaded every definition committed so far,
- *		so that a pool created by a committed transaction is usable by the
- *		very next statement of any session.  If the worker is not running
- *		for a while, error out when must_load, else return.
- */
-void
-PoolWaitConfigLoaded(bool must_load)
-{
-	config_wait(must_load, false);
-}
-
-/*
- * PoolWaitConfigTried
- *		Like PoolWaitConfigLoaded(false), but also return once the worker
- *		has put off the load because a definition table is locked: requests
- *		on held handles see a revoke_usage committed before them, yet never
- *		stall behind a LOCK TABLE or VACUUM FULL of the definitions.
- */
-void
-PoolWaitConfigTried(void)
-{
-	config_wait(false, true);
-}
-
-/*
- * The last pool this backend looked up.  Pools are made and dropped, and
- * their owners and grants change, only when the worker loads definitions
- * (the janitor later frees a dropped pool's entry, which the generation
- * check in HandleAcquire catches), and the worker bumps config_loaded
- * after every load, so the entry is good while config_loaded is what it
- * was.  It spares acquire the global lock and the name search; whether the
- * pool still exists is checked under its own lock, and the permission
- * check is made at every call.
- */
-static struct
-{
-	uint64		loaded;			/* config_loaded when filled; 0: empty */
-	PoolRef		ref;
-	Oid			owner;
-	int			ngrants;
-	Oid			grants[PGPOOL_MAX_GRANTS];
-} lookup_cache;
-
-/*
- * PoolLookupForUse
- *		Find a pool by name and check that the current role may use it.
- */
-void
-PoolLookupForUse(const char *name, PoolRef *ref)
-{
-	uint64		loaded;
-
-	PoolWaitConfigLoaded(true);
-	loaded = pg_atomic_read_u64(&PoolShared->config_loaded);
-	if (lookup_cache.loaded != loaded || loaded == 0 ||
-		strcmp(lookup_cache.ref.name, name) != 0)
-	{
-		int			idx;
-
-		lookup_cache.loaded = 0;
-		LWLockAcquire(&PoolShared->lock, LW_SHARED);
-		idx = PoolFindByName(name);
-		if (idx >= 0)
-		{
-			PoolEntry  *pool = &PoolShared->pools[idx];
-
-			lookup_cache.ref.index = idx;
-			lookup_cache.ref.generation = pool->generation;
-			lookup_cache.ref.default_partition = pool->default_partition;
-			lookup_cache.owner = pool->def.owner;
-			lookup_cache.ngrants = pool->def.ngrants;
-			memcpy(lookup_cache.grants, pool->def.grants,
-				   sizeof(Oid) * pool->def.ngrants);
-		}
-		LWLockRelease(&PoolShared->lock);
-		if (idx < 0)
-			PoolErrorUnknownPool(name);
-		strlcpy(lookup_cache.ref.name, name, PGPOOL_NAME_LEN);
-		lookup_cache.loaded = loaded;
-	}
-	*ref = lookup_cache.ref;
-
-	if (!pool_role_may_use(lookup_cache.owner, lookup_cache.ngrants,
-						   lookup_cache.grants))
-		ereport(ERROR,
-				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
-				 errmsg("permission denied for pool \"%s\"", name),
-				 errhint("A superuser can grant it with pgpool_ext.grant_usage().")));
-}
-
-/*
- * pool_role_may_use
- *		May the current user use a pool with this owner and these grants?
- *		Superusers, roles with the owner's privileges, and roles with the
- *		privileges of a grantee (InvalidOid: PUBLIC) may.  May read
- *		catalogs: call it without holding any pgpool_ext lock.
- */
-static bool
-pool_role_may_use(Oid owner, int ngrants, const Oid *grants)
-{
-	Oid			user = GetUserId();
-	int			i;
-
-	if (superuser() || has_privs_of_role(user, owner))
-		return true;
-	for (i = 0; i < ngrants; i++)
-		if (grants[i] == InvalidOid || has_privs_of_role(user, grants[i]))
-			return true;
-	return false;
-}
-
 /* Handle number of a slot this backend holds. */
 static int64
 handle_make(int slotno)
@@ -308,8 +130,8 @@ handle_make(int slotno)
  *		the idle ones first, most recently used first, then those still
  *		being reset (the first request on one of those waits for the reset
  *		in the worker, which is still sooner than waiting for a grant).
- *		Connections opened with an older conninfo, and those above a
- *		lowered max_size, are closed, not used.
+ *		Connections policy does not keep (PolicyFreeSlotFate: opened with
+ *		an older conninfo, above a lowered max_size) are closed, not used.
  *
  * Caller holds the pool lock exclusively.
  */
@@ -323,7 +145,7 @@ handle_pick_idle(PoolEntry *pool, PartitionEntry *part)
 		SlotEntry  *slot = dlist_container(SlotEntry, idle_node, iter.cur);
 		int			slotno = slot - PoolShared->slots;
 
-		if (slot->def_version == pool->def_version && !PoolOverMax(pool))
+		if (PolicyFreeSlotFate(pool, slot) == CLOSE_KEEP)
 			return slotno;
 		PoolSetSlotState(slotno, SLOT_CLOSING);
 		PoolWakeWorker();
@@ -351,8 +173,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	int64		handle;
 
 	HandleInitBackend();
-	PoolLookupForUse(pool_name, &ref);
-	loaded = lookup_cache.loaded;	/* what the usage check was made with */
+	loaded = LookupPoolForUse(pool_name, &ref);	/* what the usage check was made with */
 	is_superuser = superuser();	/* not under the pool lock: may read a catalog */
 	if ((partition == NULL || partition[0] == '\0') && ref.default_partition >= 0)
 		part_idx = ref.default_partition;	/* checked with the generation */
@@ -438,23 +259,7 @@ handle_check_password(int slotno, PoolRef *ref)
 	if (superuser() || !required || slot->used_password)
 		return;
 	HandleRelease(handle_make(slotno));
-	handle_password_required(ref->name);
-}
-
-/*
- * handle_password_required
- *		The error of the password rule (see handle_check_password), at
- *		acquire and at later checks of a handle.
- */
-static void
-handle_password_required(const char *pool_name)
-{
-	ereport(ERROR,
-			(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
-			 errmsg("password is required"),
-			 errdetail("Non-superuser cannot use pool \"%s\" because the remote server did not ask for a password.",
-					   pool_name),
-			 errhint("Target server's authentication method must be changed, or a superuser can create the pool with password_required => false.")));
+	LookupPasswordRequired(ref->name);
 }
 
 /*
@@ -707,14 +512,14 @@ handle_recheck(int64 handle, int slotno, uint64 loaded, bool for_release)
 	used_password = slot->used_password;
 	LWLockRelease(&pool->lock);
 
-	if (!pool_role_may_use(owner, ngrants, grants))
+	if (!LookupRoleMayUse(owner, ngrants, grants))
 		ereport(ERROR,
 				(errcode(PGPOOL_ERRCODE_NOT_ALLOWED),
 				 errmsg("permission denied for pool \"%s\"", name),
 				 errdetail("Usage of the pool was revoked after the handle was acquired."),
 				 errhint("Release the handle.")));
 	if (required && !used_password && !superuser())
-		handle_password_required(name);
+		LookupPasswordRequired(name);
 	handle_note_checked(slotno, handle, loaded);
 }
 
@@ -742,7 +547,7 @@ HandleLock(int64 handle, bool for_release)
 	if (!for_release)
 	{
 		/* see a revoke_usage committed before this call */
-		PoolWaitConfigTried();
+		LookupWaitConfigTried();
 		loaded = pg_atomic_read_u64(&PoolShared->config_loaded);
 	}
 	slotno = handle_lock_held(handle);

@@ -12,24 +12,11 @@
 
 #include "access/xact.h"
 
+#include "backend/lookup.h"
 #include "shm/shmem.h"
 
-/* What a backend knows about a pool after checking it may use it. */
-typedef struct PoolRef
-{
-	int			index;
-	uint32		generation;
-	int			default_partition;	/* index of its "" partition */
-	char		name[PGPOOL_NAME_LEN];
-} PoolRef;
 
-#include "datatype/timestamp.h"
-
-extern int	PoolTimeoutArg(const Interval *iv);
 extern void HandleInitBackend(void);
-extern void PoolWaitConfigLoaded(bool must_load);
-extern void PoolWaitConfigTried(void);
-extern void PoolLookupForUse(const char *name, PoolRef *ref);
 extern int64 HandleAcquire(const char *pool_name, int timeout_ms,
 						   PoolPriority prio, const char *partition,
 						   PoolScope scope);

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * conninfo.c
- *	  Checking a pool's connection string when it is defined.
+ *	  Checking a pool's connection string when it is defined, and
+ *	  showing it without its secrets.
  *
  * create_pool and alter_pool refuse a conninfo that libpq would refuse
  * when the pool worker connects, so that a bad string fails at once with
@@ -22,6 +23,17 @@
  * value: in a malformed URI a password fragment can land in any option.
  * ConninfoScrubText masks passwords in any text that may quote a
  * connection string (the statement that acquired a leaked handle).
+ *
+ * Shown conninfos: ConninfoMask rebuilds a conninfo with every secret
+ * option (password, sslpassword: libpq marks them with dispchar "*")
+ * replaced by ********.  Messages are not searched for the password:
+ * libpq's messages about a connection never contain it (they name host,
+ * port, user and database), and a remote server's errors do not either;
+ * blanking every occurrence of the password's text would reveal it when it
+ * equals a word of the message and corrupt errors that merely contain the
+ * same text.
+ *
+ * Locking: none; everything here works on private memory.
  *
  * src/common/conninfo.c
  *
@@ -115,6 +127,7 @@ static void conninfo_check_one_host(const char *host, const char *hostaddr,
 static void conninfo_parse_failed(char *err);
 static const char *conninfo_secret_end(const char *p);
 static const char *conninfo_scrub_password(StringInfo buf, const char *p);
+static bool conninfo_option_is_secret(const PQconninfoOption *o);
 
 /* Error for one bad connection option: 22023, the option named. */
 #define BAD_CONNINFO(...) \
@@ -542,4 +555,54 @@ conninfo_parse_failed(char *err)
 			(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
 			 errmsg("invalid value for pool option \"conninfo\""),
 			 errdetail_internal("%s", shown)));
+}
+
+/* Is this libpq option a secret (password, sslpassword, ...)? */
+static bool
+conninfo_option_is_secret(const PQconninfoOption *o)
+{
+	return o->dispchar != NULL && o->dispchar[0] == '*';
+}
+
+/*
+ * ConninfoMask
+ *		The conninfo as shown to users: every set option, password masked.
+ *		An unparsable conninfo is shown as a mask as a whole.
+ */
+char *
+ConninfoMask(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	PQconninfoOption *o;
+	StringInfoData buf;
+
+	if (opts == NULL)
+		return pstrdup(CONNINFO_MASK);
+	initStringInfo(&buf);
+	for (o = opts; o->keyword != NULL; o++)
+	{
+		const char *v;
+
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		v = conninfo_option_is_secret(o) ? CONNINFO_MASK : o->val;
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, ' ');
+		appendStringInfo(&buf, "%s=", o->keyword);
+		if (strpbrk(v, " '\\") != NULL || v[0] == '\0')
+		{
+			appendStringInfoChar(&buf, '\'');
+			for (; *v; v++)
+			{
+				if (*v == '\'' || *v == '\\')
+					appendStringInfoChar(&buf, '\\');
+				appendStringInfoChar(&buf, *v);
+			}
+			appendStringInfoChar(&buf, '\'');
+		}
+		else
+			appendStringInfoString(&buf, v);
+	}
+	PQconninfoFree(opts);
+	return buf.data;
 }

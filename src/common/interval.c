@@ -10,6 +10,10 @@
  * accepted on one side means the same on the other: a month counts 30
  * days and a year 12 months (as interval comparison does), and anything
  * negative, overflowing or beyond PG_INT32_MAX milliseconds is refused.
+ * IntervalArgToTimeout() is the argument check of the functions that take
+ * an acquire timeout (acquire, run).
+ *
+ * Locking: none.
  *
  * src/common/interval.c
  *
@@ -22,6 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "common/interval.h"
+#include "common/pgpool_errors.h"
 
 /*
  * IntervalToMs
@@ -43,6 +48,25 @@ IntervalToMs(const Interval *iv, int *ms)
 		return false;
 	*ms = (int) total;
 	return true;
+}
+
+/*
+ * IntervalArgToTimeout
+ *		An acquire timeout argument in milliseconds (0: wait forever),
+ *		checked: 22023 when IntervalToMs refuses it.
+ */
+int
+IntervalArgToTimeout(const Interval *iv)
+{
+	int			ms;
+
+	if (!IntervalToMs(iv, &ms))
+		ereport(ERROR,
+				(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid acquire timeout"),
+				 errdetail("The timeout must be between 0 (wait forever) and %d milliseconds.",
+						   PG_INT32_MAX)));
+	return ms;
 }
 
 /*

@@ -14,5 +14,6 @@
 
 extern bool IntervalToMs(const Interval *iv, int *ms);
 extern char *IntervalFormatMs(int64 ms);
+extern int	IntervalArgToTimeout(const Interval *iv);
 
 #endif							/* PGPOOL_INTERVAL_H */

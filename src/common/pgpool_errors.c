@@ -24,6 +24,42 @@ PoolErrorUnknownPool(const char *name)
 }
 
 /*
+ * PoolErrorUnknownRole
+ *		No role of that name (42704).
+ */
+void
+PoolErrorUnknownRole(const char *name)
+{
+	ereport(ERROR,
+			(errcode(PGPOOL_ERRCODE_UNKNOWN_ROLE),
+			 errmsg("role \"%s\" does not exist", name)));
+}
+
+/*
+ * PoolErrorNullPoolName
+ *		A pool name argument is NULL (22023).
+ */
+void
+PoolErrorNullPoolName(void)
+{
+	ereport(ERROR,
+			(errcode(PGPOOL_ERRCODE_BAD_ARGUMENT),
+			 errmsg("pool name must not be null")));
+}
+
+/*
+ * PoolErrorNullHandle
+ *		A handle argument is NULL (08003, as any invalid handle).
+ */
+void
+PoolErrorNullHandle(void)
+{
+	ereport(ERROR,
+			(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
+			 errmsg("invalid pgpool_ext handle NULL")));
+}
+
+/*
  * PoolErrorReclaimedHandle
  *		The holder's call on a handle the pool worker reclaimed as leaked
  *		(08003: the message of every bad handle, with a detail saying why);

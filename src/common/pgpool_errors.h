@@ -48,10 +48,34 @@
 /* a request of this session is still being read (re-entrant call) */
 #define PGPOOL_ERRCODE_NESTED			ERRCODE_OBJECT_IN_USE
 
-/* the same code as a string, for errors the worker sends (leaks) */
+/*
+ * SQLSTATEs as the text a channel message carries: a failure the pool
+ * worker packs itself (src/worker/), or a remote error without one; the
+ * backend re-raises them (proto/remote_error.c).
+ */
+/* PGPOOL_ERRCODE_LOST: connection died, request refused, no remote code */
+#define PGPOOL_SQLSTATE_LOST			"08006"
+
+/* worker */
+/* libpq refused to send a command (the connection is still up) */
+#define PGPOOL_SQLSTATE_SEND_FAILED		"08000"
+/* COPY, an output setting changed by a request, an unexpected result */
+#define PGPOOL_SQLSTATE_NOT_SUPPORTED	"0A000"
+/* a handle reclaimed as leaked (PGPOOL_ERRCODE_BAD_HANDLE): worker/leaks.c */
 #define PGPOOL_SQLSTATE_BAD_HANDLE		"08003"
 
+/* sql: the SQL functions (src/sql/) and the loading of definitions */
+/* a role named by an argument or a stored definition does not exist */
+#define PGPOOL_ERRCODE_UNKNOWN_ROLE		ERRCODE_UNDEFINED_OBJECT
+
 extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
+
+/* sql */
+extern void PoolErrorUnknownRole(const char *name) pg_attribute_noreturn();
+extern void PoolErrorNullPoolName(void) pg_attribute_noreturn();
+extern void PoolErrorNullHandle(void) pg_attribute_noreturn();
+
+/* leaks */
 extern void PoolErrorReclaimedHandle(int64 handle, const char *held_for) pg_attribute_noreturn();
 extern char *PoolErrorReclaimedMessage(int64 handle);
 extern char *PoolErrorReclaimedDetail(const char *held_for);

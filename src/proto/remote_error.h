@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * remote_error.h
- *	  Remote errors, secrets and texts: packing, re-raising, masking
- *	  passwords, converting encodings.
+ *	  Raising in the backend an error carried from the pool worker.
  *
  * src/proto/remote_error.h
  *
@@ -11,19 +10,8 @@
 #ifndef PGPOOL_REMOTE_ERROR_H
 #define PGPOOL_REMOTE_ERROR_H
 
-#include "libpq-fe.h"
-#include "lib/stringinfo.h"
+#include "proto/message.h"
 
-#include "backend/channel.h"
-
-extern char *PoolMaskConninfo(const char *conninfo);
-extern void RemoteErrorPack(StringInfo buf, const PGresult *res);
-extern void RemoteFailurePack(StringInfo buf, const char *sqlstate,
-							  const char *message, const char *detail);
-extern char *PoolTextFromRemote(const char *s, int len);
-extern char *PoolTextFromRemoteLenient(const char *s);
-extern char *PoolTextToRemote(const char *s);
-extern char *PoolTextAscii(const char *s);
-extern void RemoteErrorRaise(MsgReader *r, char type, const char *sql);
+extern void RemoteErrorRaise(const MsgError *err, const char *sql) pg_attribute_noreturn();
 
 #endif							/* PGPOOL_REMOTE_ERROR_H */

@@ -29,6 +29,7 @@
 #include "storage/proc.h"
 #include "utils/timestamp.h"
 
+#include "shm/policy.h"
 #include "shm/pool.h"
 #include "shm/waitq.h"
 
@@ -264,21 +265,6 @@ pool_new_handle(int slotno)
 }
 
 /*
- * PoolOverMax
- *		Has pool more connections (open or opening, not closing) than its
- *		max_size?  It has after alter_pool lowered max_size: the surplus is
- *		closed as it becomes free.
- *
- * Caller must hold the pool lock.
- */
-bool
-PoolOverMax(PoolEntry *pool)
-{
-	Assert(LWLockHeldByMe(&pool->lock));
-	return pool->nconns - pool->nclosing > pool->def.max_size;
-}
-
-/*
  * PoolClaimSlot
  *		Make procno the holder of a connected slot, with a new generation
  *		and a new handle number.
@@ -311,9 +297,9 @@ PoolClaimSlot(int slotno, int procno, int pid, Oid role, bool role_superuser,
 /*
  * PoolHandOver
  *		A connected slot nobody holds any more: give it to the first waiter
- *		of its partition, or make it idle.  A slot of a dropped pool, one
- *		opened with an older definition, or one above the pool's max_size
- *		(lowered since it was opened) is closed instead.
+ *		of its partition, or make it idle; unless policy says to close it
+ *		(PolicyFreeSlotFate: a dropped pool, an older definition, above a
+ *		lowered max_size).
  *
  *		A used slot whose reset is pending (reset_pending) is SLOT_RESETTING
  *		until the worker has reset it, but rather than wait for that the
@@ -335,8 +321,7 @@ PoolHandOver(int slotno)
 	slot->handle = 0;
 	slot->holder_procno = -1;
 	slot->holder_pid = 0;
-	if (pool->dropping || slot->def_version != pool->def_version ||
-		PoolOverMax(pool))
+	if (PolicyFreeSlotFate(pool, slot) != CLOSE_KEEP)
 	{
 		PoolSetSlotState(slotno, SLOT_CLOSING);
 		PoolWakeWorker();

@@ -20,7 +20,6 @@ extern int	PoolGetPartition(int pool, const char *key, bool create);
 extern int	PoolCreatePartitionLocked(int pool, const char *key);
 extern void PoolSetSlotState(int slotno, PoolSlotState newstate);
 extern void PoolSeedHandles(void);
-extern bool PoolOverMax(PoolEntry *pool);
 extern void PoolClaimSlot(int slotno, int procno, int pid, Oid role,
 						  bool role_superuser, PoolScope scope);
 extern void PoolHandOver(int slotno);

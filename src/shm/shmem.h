@@ -31,8 +31,8 @@
  *	 slot		an entry of PoolShared->slots: the shared record of one place
  *				for a remote connection (state, holder, counters).  The
  *				code says "slot" for this record everywhere.
- *	 connection	the worker's private libpq connection that fills a slot
- *				(WorkerConn in src/worker/); only the worker touches it.
+ *	 connection	the worker's libpq connection that fills a slot (WorkerConn,
+ *				private to the connection files: src/worker/conn_int.h).
  *	 handle		what acquire() returns: a random part and a slot number
  *				(handle.c); valid while slot->handle equals it.
  *	 partition	a pool's sub-pool for one partition key; "" is the default.
@@ -234,15 +234,6 @@ typedef enum ChannelState
 	CHAN_ACTIVE,				/* [W] worker attached, working on it */
 	CHAN_FAILED					/* [W] worker died: backend must give up */
 } ChannelState;
-
-typedef enum RequestKind
-{
-	REQUEST_QUERY = 'Q',		/* rows wanted */
-	REQUEST_EXECUTE = 'X'		/* command status only */
-} RequestKind;
-
-/* Request flags (the byte after the kind). */
-#define REQUEST_FLAG_LAST	0x01	/* run(): released right after, reset at once */
 
 /*
  * One per PGPROC.  Waiting fields are under the lock of the pool being

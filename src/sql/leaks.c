@@ -39,7 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "backend/handle.h"
+#include "backend/lookup.h"
 #include "common/compat.h"
 #include "shm/leaks.h"
 #include "shm/pool.h"
@@ -266,7 +266,7 @@ pgpool_ext_leak_info(PG_FUNCTION_ARGS)
 	int			i;
 
 	PoolShmemCheckPreloaded();
-	PoolWaitConfigLoaded(false);
+	LookupWaitConfigLoaded(false);
 	InitMaterializedSRF(fcinfo, 0);
 	now = GetCurrentTimestamp();
 	rows = leaks_copy_held(&nrows, now);

@@ -1,12 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * sql_query.c
+ * query.c
  *	  SQL functions that run remote work through a handle: query,
  *	  query_json, execute and run.
  *
  * Each call sends one request to the pool worker over the backend's
- * channel and reads the response messages as they stream in: a row
- * description, rows, and a final command status or error.  Rows go into
+ * channel (backend/request.c) and reads the response messages as they
+ * stream in, decoded by the codec (proto/message.c): a row description,
+ * rows, and a final command status or error.  Rows go into
  * the function's tuplestore, which spills to disk past work_mem, so a
  * result of any size keeps the backend's memory bounded (as dblink does).
  * Any error while a request is open -- cancel, statement_timeout, a bad
@@ -30,11 +31,15 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "backend/channel.h"
-#include "common/guc.h"
 #include "backend/handle.h"
+#include "backend/request.h"
+#include "common/guc.h"
+#include "common/interval.h"
 #include "common/pgpool_errors.h"
+#include "common/text.h"
+#include "proto/message.h"
 #include "proto/remote_error.h"
+#include "shm/channel.h"
 #include "shm/shmem.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_query);
@@ -59,7 +64,9 @@ typedef struct QuerySink
 	int			natts;			/* of the remote result */
 	Oid		   *types;
 	char	  **names;
-	char	  **values;
+	char	  **values;			/* of a row, in the database encoding */
+	const char **raw;			/* of a row, as received */
+	int		   *rawlen;
 	MemoryContext cxt;			/* of the call: descriptions live here */
 	MemoryContext rowcxt;
 	char	   *status;
@@ -72,6 +79,7 @@ static void run_request(int64 handle, RequestKind kind, int flags,
 static void sink_describe(QuerySink *sink, MsgReader *r);
 static void sink_row(QuerySink *sink, MsgReader *r);
 static void sink_status(QuerySink *sink, MsgReader *r);
+static bool sink_message(QuerySink *sink, char type, MsgReader *r);
 static void sink_json_row(QuerySink *sink);
 /* Most parameters one remote query may have (the protocol's limit). */
 #define PGPOOL_MAX_PARAMS	65535
@@ -107,7 +115,7 @@ params_from_array(ArrayType *arr, int *n, const char ***values)
 	/* remote connections talk UTF8 */
 	for (i = 0; i < *n; i++)
 		(*values)[i] = nulls[i] ? NULL :
-			PoolTextToRemote(TextDatumGetCString(elems[i]));
+			TextToRemote(TextDatumGetCString(elems[i]));
 }
 
 /* Set up the tuplestore of an SRF, or nothing for execute(). */
@@ -161,21 +169,20 @@ static void
 sink_describe(QuerySink *sink, MsgReader *r)
 {
 	int			i;
+	int			n;
+	const char **names;
 	MemoryContext old = MemoryContextSwitchTo(sink->cxt);
 
 	sink_context(sink, true);
-	sink->natts = MsgGetInt32(r);
-	sink->types = palloc(sizeof(Oid) * Max(sink->natts, 1));
-	sink->names = palloc(sizeof(char *) * Max(sink->natts, 1));
-	sink->values = palloc(sizeof(char *) * Max(sink->natts, 1));
+	sink->natts = MsgDecodeRowDescription(r, &sink->types, &names);
+	n = Max(sink->natts, 1);
+	sink->names = palloc(sizeof(char *) * n);
+	sink->values = palloc(sizeof(char *) * n);
+	sink->raw = palloc(sizeof(char *) * n);
+	sink->rawlen = palloc(sizeof(int) * n);
 	for (i = 0; i < sink->natts; i++)
-	{
-		const char *name;
-
-		sink->types[i] = (Oid) MsgGetInt32(r);
-		name = MsgGetString(r);
-		sink->names[i] = PoolTextFromRemote(name, strlen(name));
-	}
+		sink->names[i] = TextFromRemote(names[i], strlen(names[i]));
+	pfree(names);
 	MemoryContextSwitchTo(old);
 	sink_context(sink, false);
 	if (sink->kind == SINK_RECORDS && sink->natts != sink->desc->natts)
@@ -197,13 +204,12 @@ sink_row(QuerySink *sink, MsgReader *r)
 	int			i;
 
 	sink_context(sink, true);
+	MsgDecodeDataRow(r, sink->natts, sink->raw, sink->rawlen);
 	for (i = 0; i < sink->natts; i++)
 	{
-		int32		len;
-		const char *p = MsgGetBytes(r, &len);
-
 		/* UTF8 from the remote; verified, in the database encoding */
-		sink->values[i] = p ? PoolTextFromRemote(p, len) : NULL;
+		sink->values[i] = sink->raw[i] ?
+			TextFromRemote(sink->raw[i], sink->rawlen[i]) : NULL;
 	}
 	if (sink->kind == SINK_RECORDS)
 	{
@@ -222,10 +228,10 @@ sink_row(QuerySink *sink, MsgReader *r)
 static void
 sink_status(QuerySink *sink, MsgReader *r)
 {
-	const char *status = MsgGetString(r);
+	const char *status = MsgDecodeCommandDone(r);
 
 	sink_context(sink, true);
-	sink->status = PoolTextFromRemote(status, strlen(status));
+	sink->status = TextFromRemote(status, strlen(status));
 	sink_context(sink, false);
 }
 
@@ -284,6 +290,40 @@ sink_json_row(QuerySink *sink)
 }
 
 /*
+ * sink_message
+ *		One response message of type (its body next in r) into sink; true
+ *		if it was the final one.  A final error ends the request and is
+ *		raised.
+ */
+static bool
+sink_message(QuerySink *sink, char type, MsgReader *r)
+{
+	MsgError	err;
+
+	switch (type)
+	{
+		case MSG_ROW_DESCRIPTION:
+			sink_describe(sink, r);
+			return false;
+		case MSG_DATA_ROW:
+			sink_row(sink, r);
+			return false;
+		case MSG_COMMAND_DONE:
+			sink_status(sink, r);
+			return true;
+		case MSG_REMOTE_ERROR:
+		case MSG_FAILURE:
+			/* copied out: the queue goes with the request */
+			MsgDecodeError(r, type, &err);
+			ChannelFinish();
+			RemoteErrorRaise(&err, sink->sql);
+			break;
+	}
+	elog(ERROR, "pgpool_ext: unexpected message type %d", type);
+	return true;				/* keep compiler quiet */
+}
+
+/*
  * run_request
  *		Send sql on handle and consume the whole response into sink.
  */
@@ -304,40 +344,21 @@ run_request(int64 handle, RequestKind kind, int flags, const char *sql,
 	{
 		bool		done = false;
 
-		ChannelSubmit(handle, kind, flags, PoolTextToRemote(sql), nparams,
+		RequestSubmit(handle, kind, flags, TextToRemote(sql), nparams,
 					  values);
 		while (!done)
 		{
 			Size		len;
 			void	   *data;
 			MsgReader	r;
+			char		type;
 
-			ChannelReceive(&len, &data);
+			RequestReceive(&len, &data);
 			MsgReaderInit(&r, data, len);
-			while (r.cur < r.end)
+			while (MsgNext(&r, &type))
 			{
-				char		type = MsgGetByte(&r);
-
-				if (type == MSG_ROW_DESCRIPTION)
-					sink_describe(sink, &r);
-				else if (type == MSG_DATA_ROWS)
-					sink_row(sink, &r);
-				else if (type == MSG_COMMAND_DONE)
-				{
-					sink_status(sink, &r);
+				if (sink_message(sink, type, &r))
 					done = true;
-				}
-				else if (type == MSG_REMOTE_ERROR || type == MSG_FAILURE)
-				{
-					char	   *copy = palloc(r.end - r.cur);
-
-					memcpy(copy, r.cur, r.end - r.cur);
-					MsgReaderInit(&r, copy, r.end - r.cur);
-					ChannelFinish();
-					RemoteErrorRaise(&r, type, sql);
-				}
-				else
-					elog(ERROR, "pgpool_ext: unexpected message type %d", type);
 				CHECK_FOR_INTERRUPTS();
 			}
 		}
@@ -439,7 +460,7 @@ pgpool_ext_run(PG_FUNCTION_ARGS)
 	sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (!PG_ARGISNULL(3))
 	{
-		timeout_ms = PoolTimeoutArg(PG_GETARG_INTERVAL_P(3));
+		timeout_ms = IntervalArgToTimeout(PG_GETARG_INTERVAL_P(3));
 	}
 	sink_init(fcinfo, &sink, SINK_RECORDS);
 	ChannelCheckNotNested();	/* before taking a connection */

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * sql_views.c
+ * views.c
  *	  Set-returning functions behind the pools, connections, handles and
  *	  waiters views.
  *
@@ -22,8 +22,9 @@
 #include "utils/timestamp.h"
 
 #include "backend/handle.h"
+#include "backend/lookup.h"
+#include "common/conninfo.h"
 #include "shm/pool.h"
-#include "proto/remote_error.h"
 #include "shm/shmem.h"
 #include "shm/waitq.h"
 
@@ -58,7 +59,7 @@ take_snapshot(ViewSnapshot *snap)
 
 	PoolShmemCheckPreloaded();
 	npools = PoolShared->npools;
-	PoolWaitConfigLoaded(false);
+	LookupWaitConfigLoaded(false);
 	snap->pools = palloc(sizeof(PoolEntry) * npools);
 	snap->parts = palloc(sizeof(PartitionEntry) * PoolShared->npartitions);
 	snap->slots = palloc(sizeof(SlotEntry) * PoolShared->nslots);
@@ -143,7 +144,7 @@ pgpool_ext_pool_info(PG_FUNCTION_ARGS)
 					count[s] += snap.parts[i].count[s];
 
 		v[c++] = CStringGetTextDatum(pool->name);
-		v[c++] = CStringGetTextDatum(PoolMaskConninfo(pool->def.conninfo));
+		v[c++] = CStringGetTextDatum(ConninfoMask(pool->def.conninfo));
 		v[c++] = Int32GetDatum(pool->def.min_size);
 		v[c++] = Int32GetDatum(pool->def.max_size);
 		v[c++] = Int32GetDatum(pool->def.initial_size);

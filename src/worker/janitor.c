@@ -2,31 +2,35 @@
  *
  * janitor.c
  *	  Periodic maintenance of the pools: sizes, idle timeouts, connect
- *	  timeouts, recycling and dropping.
+ *	  timeouts and dropping.
  *
- * Time-based and demand-based policy lives here and only here.  When
- * something changed (a backend queued, a connection went away, definitions
- * were loaded), while work is pending, and every maintenance_interval, the
- * janitor looks at every pool: it opens connections
- * toward min_size (initial_size once, at creation) and for partitions whose
- * waiters outnumber the connections on their way (connecting or being
- * reset), within max_size, pgpool_ext.max_concurrent_connects and the
- * pool's connect backoff; when a full pool has waiters in one partition and
- * idle connections in another, it closes one of those to make room; when
- * a pool with waiters cannot open a connection because every slot
- * (pgpool_ext.max_connections) is taken, it closes the least recently used
- * idle connection of another pool that has more than its min_size.  Idle
- * connections above a lowered max_size are closed at once.  Every
- * maintenance_interval it also closes connections idle for longer than
- * idle_timeout (down to min_size) or opened with an older definition, and
- * gives up on connects, cancels and resets that take longer than
- * connect_timeout.  Dropped pools are
- * emptied and their entries freed once nothing refers to them.  At every
- * turn it also gives the leak pass its chance (worker/leaks.c: handles held
- * past their pool's leak_threshold), which keeps its own deadlines.
+ * The janitor is "when", policy is "what": this file decides when to look
+ * and acts; every rule it applies (which idle connection to close and why,
+ * how many connects a partition wants and whether one may start now, which
+ * pool may spare a connection, whether a wait has lasted too long) is a
+ * function of shm/policy.c.  When something changed (a backend queued, a
+ * connection went away, definitions were loaded), while work is pending,
+ * and every maintenance_interval, the janitor looks at every pool: it opens
+ * connections toward min_size (initial_size once, at creation) and for
+ * partitions whose waiters outnumber the connections on their way
+ * (connecting or being reset), within max_size,
+ * pgpool_ext.max_concurrent_connects and the pool's connect backoff; when a
+ * full pool has waiters in one partition and idle connections in another,
+ * it closes one of those to make room; when a pool with waiters cannot open
+ * a connection because every slot (pgpool_ext.max_connections) is taken, it
+ * closes the least recently used idle connection of another pool that has
+ * more than its min_size.  Idle connections above a lowered max_size are
+ * closed at once.  Every maintenance_interval it also closes connections
+ * idle for longer than idle_timeout (down to min_size) or opened with an
+ * older definition, and gives up on connects, cancels and resets that take
+ * longer than connect_timeout.  Dropped pools are emptied and their entries
+ * freed once nothing refers to them.  At every turn it also gives the leak
+ * pass its chance (worker/leaks.c: handles held past their pool's
+ * leak_threshold), which keeps its own deadlines.
  *
- * Locking: decisions are taken under the pool lock; the resulting connects
- * and closes run after it is released.
+ * Locking: decisions are taken under the pool lock (a JanitorPlan per
+ * pool); the resulting connects and closes run after it is released.
+ * janitor_free_slot_for() takes the victim's pool lock itself.
  *
  * src/worker/janitor.c
  *
@@ -40,17 +44,36 @@
 #include "worker/cancel.h"
 #include "worker/conn.h"
 #include "common/guc.h"
+#include "shm/policy.h"
 #include "shm/pool.h"
+#include "worker/janitor.h"
 #include "worker/leaks.h"
-#include "worker/worker.h"
 
 #define JANITOR_BUSY_TIMEOUT_MS 100
+
+/* What one pass decided for a pool, done once its lock is released. */
+typedef struct JanitorPlan
+{
+	int		   *close;			/* slots marked CLOSING */
+	PolicyClose *why;			/* why each is closed */
+	int			nclose;
+	int		   *open_for;		/* a partition for each connect to start */
+	bool	   *for_waiters;	/* that connect is for waiters */
+	int			nopen;
+} JanitorPlan;
 
 static int *initial_pending = NULL;
 static TimestampTz next_sweep = 0;
 static bool busy = false;
 
 static void janitor_pool(int p, bool sweep, int *connecting);
+static void janitor_mark_close(JanitorPlan *plan, int slotno, PolicyClose why);
+static int	janitor_plan_closes(int p, bool sweep, TimestampTz now, int total,
+								JanitorPlan *plan);
+static int	janitor_plan_opens(int p, int want, int total, TimestampTz now,
+							   int *connecting, JanitorPlan *plan);
+static void janitor_plan_starved(int p, int starved, JanitorPlan *plan);
+static void janitor_run_plan(int p, JanitorPlan *plan);
 static void janitor_drop(int p);
 static void janitor_connect_timeouts(TimestampTz now, int *connecting);
 static bool janitor_free_slot_for(int p);
@@ -128,27 +151,163 @@ janitor_connect_timeouts(TimestampTz now, int *connecting)
 
 	for (i = 0; i < PoolShared->nslots; i++)
 	{
-		WorkerConn *wc = &WorkerConns[i];
-		int			limit;
+		int			pool;
+		TimestampTz since;
+		ConnWait	wait = ConnWaiting(i, &pool, &since);
 
-		if (wc->phase != CONN_CONNECTING && wc->phase != CONN_DRAIN &&
-			wc->phase != CONN_RESET && wc->phase != CONN_RESOLVING)
+		if (wait == CONN_WAIT_NONE)
 			continue;
-		limit = PoolShared->pools[wc->pool].def.connect_timeout_ms;
-		if (limit > 0 && TimestampDifferenceExceeds(wc->phase_start, now, limit))
+		if (PolicyConnectTimedOut(&PoolShared->pools[pool], since, now))
 		{
-			if (wc->phase == CONN_RESOLVING)
-				ConnFailConnect(i, "timeout expired while resolving the host name");
-			else if (wc->phase == CONN_CONNECTING)
-				ConnFailConnect(i, "timeout expired");
-			else
-				ConnCloseSlot(i, wc->phase == CONN_RESET ?
-							  "remote server did not complete the reset in time" :
-							  "remote server did not answer the cancel request");
+			ConnGiveUp(i, wait);
 			continue;
 		}
-		if (wc->phase == CONN_CONNECTING || wc->phase == CONN_RESOLVING)
+		if (wait == CONN_WAIT_CONNECT || wait == CONN_WAIT_RESOLVE)
 			(*connecting)++;
+	}
+}
+
+/*
+ * janitor_mark_close
+ *		Plan the close of slotno, an idle connection of the pool whose lock
+ *		is held exclusively: CLOSING now, so that nobody takes it.
+ */
+static void
+janitor_mark_close(JanitorPlan *plan, int slotno, PolicyClose why)
+{
+	PoolSetSlotState(slotno, SLOT_CLOSING);
+	plan->why[plan->nclose] = why;
+	plan->close[plan->nclose++] = slotno;
+}
+
+/*
+ * janitor_plan_closes
+ *		Idle connections of pool p to close: on a sweep those policy does
+ *		not keep (stale, idle too long), and any above a lowered max_size.
+ *		Returns total less the connections closed.  Caller holds the pool
+ *		lock exclusively.
+ */
+static int
+janitor_plan_closes(int p, bool sweep, TimestampTz now, int total,
+					JanitorPlan *plan)
+{
+	PoolEntry  *pool = &PoolShared->pools[p];
+	int			i;
+
+	for (i = 0; sweep && i < PoolShared->nslots; i++)
+	{
+		SlotEntry  *slot = &PoolShared->slots[i];
+		PolicyClose why;
+
+		if (slot->pool != p || slot->state != SLOT_IDLE)
+			continue;
+		why = PolicyIdleFate(pool, slot, total, now);
+		if (why != CLOSE_KEEP)
+		{
+			janitor_mark_close(plan, i, why);
+			total--;
+		}
+	}
+	for (i = 0; PolicyOverMax(pool) && i < PoolShared->nslots; i++)
+	{
+		SlotEntry  *slot = &PoolShared->slots[i];
+
+		if (slot->pool != p || slot->state != SLOT_IDLE)
+			continue;
+		janitor_mark_close(plan, i, CLOSE_OVER_MAX);
+		total--;
+	}
+	return total;
+}
+
+/*
+ * janitor_plan_opens
+ *		Connects to start for pool p, which has total connections: for
+ *		each partition what policy says it wants (waiters first; the default
+ *		partition up to want), within what policy allows now.  Returns a
+ *		partition left short in a full pool, or -1.  Caller holds the pool
+ *		lock exclusively.
+ */
+static int
+janitor_plan_opens(int p, int want, int total, TimestampTz now,
+				   int *connecting, JanitorPlan *plan)
+{
+	PoolEntry  *pool = &PoolShared->pools[p];
+	int			starved = -1;
+	int			i;
+
+	for (i = 0; i < PoolShared->npartitions; i++)
+	{
+		PartitionEntry *part = &PoolShared->partitions[i];
+		int			need;
+
+		if (!part->in_use || part->pool != p)
+			continue;
+		need = PolicyConnectsWanted(pool, part, i == pool->default_partition,
+									want, total);
+		if (need > 0)
+			busy = true;
+		while (need-- > 0 && PolicyMayOpen(pool, total, *connecting, now))
+		{
+			plan->for_waiters[plan->nopen] = part->nwaiting > 0;
+			plan->open_for[plan->nopen++] = i;
+			total++;
+			(*connecting)++;
+		}
+		if (need >= 0 && total >= pool->def.max_size)
+			starved = i;
+	}
+	return starved;
+}
+
+/*
+ * janitor_plan_starved
+ *		Pool p is full and partition starved wants a connection: plan the
+ *		close of one idle connection of a partition nobody waits in.  Caller
+ *		holds the pool lock exclusively.
+ */
+static void
+janitor_plan_starved(int p, int starved, JanitorPlan *plan)
+{
+	int			i;
+
+	for (i = 0; i < PoolShared->nslots; i++)
+	{
+		SlotEntry  *slot = &PoolShared->slots[i];
+
+		if (slot->pool == p && slot->state == SLOT_IDLE && slot->partition != starved &&
+			PoolShared->partitions[slot->partition].nwaiting == 0)
+		{
+			janitor_mark_close(plan, i, CLOSE_FOR_PARTITION);
+			break;
+		}
+	}
+}
+
+/*
+ * janitor_run_plan
+ *		Do what was planned for pool p, its lock released: the closes, then
+ *		the connects while the backoff allows.
+ */
+static void
+janitor_run_plan(int p, JanitorPlan *plan)
+{
+	PoolEntry  *pool = &PoolShared->pools[p];
+	int			i;
+
+	for (i = 0; i < plan->nclose; i++)
+		ConnCloseSlot(plan->close[i], plan->why[i]);
+	for (i = 0; i < plan->nopen; i++)
+	{
+		/* a connect that failed at once has set a backoff: respect it */
+		if (!PolicyMayConnect(pool, GetCurrentTimestamp()))
+			break;
+		if (ConnConnectStart(p, plan->open_for[i]))
+			continue;
+		/* every slot is taken: waiters may have another pool's idle one */
+		if (!plan->for_waiters[i] || !janitor_free_slot_for(p) ||
+			!ConnConnectStart(p, plan->open_for[i]))
+			break;
 	}
 }
 
@@ -161,112 +320,34 @@ janitor_pool(int p, bool sweep, int *connecting)
 {
 	PoolEntry  *pool = &PoolShared->pools[p];
 	TimestampTz now = GetCurrentTimestamp();
-	int		   *open_for = palloc(sizeof(int) * (pool->def.max_size + 1));
-	bool	   *for_waiters = palloc(sizeof(bool) * (pool->def.max_size + 1));
-	int		   *close = palloc(sizeof(int) * (PoolShared->nslots + 1));
-	int			nopen = 0;
-	int			nclose = 0;
+	JanitorPlan plan;
 	int			total;
 	int			want;
-	int			starved = -1;
-	int			i;
+	int			starved;
+
+	plan.open_for = palloc(sizeof(int) * (pool->def.max_size + 1));
+	plan.for_waiters = palloc(sizeof(bool) * (pool->def.max_size + 1));
+	plan.close = palloc(sizeof(int) * (PoolShared->nslots + 1));
+	plan.why = palloc(sizeof(PolicyClose) * (PoolShared->nslots + 1));
+	plan.nopen = 0;
+	plan.nclose = 0;
 
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
 	total = pool->nconns;
 	want = Max(pool->def.min_size, initial_pending[p]);
 	if (initial_pending[p] > 0 && total >= initial_pending[p])
 		initial_pending[p] = 0;
-
-	/* idle connections that are too old or opened with an old definition */
-	for (i = 0; sweep && i < PoolShared->nslots; i++)
-	{
-		SlotEntry  *slot = &PoolShared->slots[i];
-		bool		stale;
-
-		if (slot->pool != p || slot->state != SLOT_IDLE)
-			continue;
-		stale = slot->def_version != pool->def_version;
-		if (stale || (pool->def.idle_timeout_ms > 0 && total > pool->def.min_size &&
-					  TimestampDifferenceExceeds(slot->last_used_at, now,
-												 pool->def.idle_timeout_ms)))
-		{
-			PoolSetSlotState(i, SLOT_CLOSING);
-			close[nclose++] = i;
-			total--;
-		}
-	}
-
-	/* idle connections above a lowered max_size: close them now */
-	for (i = 0; PoolOverMax(pool) && i < PoolShared->nslots; i++)
-	{
-		SlotEntry  *slot = &PoolShared->slots[i];
-
-		if (slot->pool != p || slot->state != SLOT_IDLE)
-			continue;
-		PoolSetSlotState(i, SLOT_CLOSING);
-		close[nclose++] = i;
-		total--;
-	}
-
-	/* connections wanted: waiters first, then the minimum size */
-	for (i = 0; i < PoolShared->npartitions; i++)
-	{
-		PartitionEntry *part = &PoolShared->partitions[i];
-		int			need;
-
-		if (!part->in_use || part->pool != p)
-			continue;
-		need = part->nwaiting - part->count[SLOT_CONNECTING] -
-			part->count[SLOT_RESETTING];
-		if (i == pool->default_partition)
-			need = Max(need, want - total);
-		if (need > 0)
-			busy = true;
-		while (need-- > 0 && total < pool->def.max_size &&
-			   *connecting < pgpool_max_concurrent_connects &&
-			   now >= pool->next_connect_at)
-		{
-			for_waiters[nopen] = part->nwaiting > 0;
-			open_for[nopen++] = i;
-			total++;
-			(*connecting)++;
-		}
-		if (need >= 0 && total >= pool->def.max_size)
-			starved = i;
-	}
-
-	/* full pool, starved partition: close an idle one elsewhere */
-	for (i = 0; starved >= 0 && i < PoolShared->nslots; i++)
-	{
-		SlotEntry  *slot = &PoolShared->slots[i];
-
-		if (slot->pool == p && slot->state == SLOT_IDLE && slot->partition != starved &&
-			PoolShared->partitions[slot->partition].nwaiting == 0)
-		{
-			PoolSetSlotState(i, SLOT_CLOSING);
-			close[nclose++] = i;
-			break;
-		}
-	}
+	total = janitor_plan_closes(p, sweep, now, total, &plan);
+	starved = janitor_plan_opens(p, want, total, now, connecting, &plan);
+	if (starved >= 0)
+		janitor_plan_starved(p, starved, &plan);
 	LWLockRelease(&pool->lock);
 
-	for (i = 0; i < nclose; i++)
-		ConnCloseSlot(close[i], "idle");
-	for (i = 0; i < nopen; i++)
-	{
-		/* a connect that failed at once has set a backoff: respect it */
-		if (pool->next_connect_at > GetCurrentTimestamp())
-			break;
-		if (ConnStartConnect(p, open_for[i]))
-			continue;
-		/* every slot is taken: waiters may have another pool's idle one */
-		if (!for_waiters[i] || !janitor_free_slot_for(p) ||
-			!ConnStartConnect(p, open_for[i]))
-			break;
-	}
-	pfree(open_for);
-	pfree(for_waiters);
-	pfree(close);
+	janitor_run_plan(p, &plan);
+	pfree(plan.open_for);
+	pfree(plan.for_waiters);
+	pfree(plan.close);
+	pfree(plan.why);
 }
 
 /*
@@ -302,8 +383,7 @@ janitor_free_slot_for(int p)
 		if (q < 0 || q == p || slot->state != SLOT_IDLE)
 			continue;
 		other = &PoolShared->pools[q];
-		if (other->nconns - other->nclosing <= other->def.min_size ||
-			PoolShared->partitions[slot->partition].nwaiting > 0)
+		if (!PolicyMaySpare(other, &PoolShared->partitions[slot->partition]))
 			continue;
 		if (victim < 0 || slot->last_used_at < oldest)
 		{
@@ -321,8 +401,7 @@ janitor_free_slot_for(int p)
 	vpool = &PoolShared->pools[i];
 	LWLockAcquire(&vpool->lock, LW_EXCLUSIVE);
 	ok = slot->pool == i && slot->state == SLOT_IDLE &&
-		vpool->nconns - vpool->nclosing > vpool->def.min_size &&
-		PoolShared->partitions[slot->partition].nwaiting == 0;
+		PolicyMaySpare(vpool, &PoolShared->partitions[slot->partition]);
 	if (ok)
 		PoolSetSlotState(victim, SLOT_CLOSING);
 	LWLockRelease(&vpool->lock);
@@ -331,7 +410,7 @@ janitor_free_slot_for(int p)
 	ereport(DEBUG1,
 			(errmsg_internal("pgpool_ext: closing an idle connection of pool \"%s\" for pool \"%s\": every slot is in use",
 							 vpool->name, PoolShared->pools[p].name)));
-	ConnCloseSlot(victim, "idle, closed for another pool");
+	ConnCloseSlot(victim, CLOSE_FOR_POOL);
 	return true;
 }
 
@@ -353,8 +432,8 @@ janitor_drop(int p)
 
 		if (slot->pool != p)
 			continue;
-		if (WorkerConns[i].phase != CONN_NONE)
-			ConnCloseSlot(i, "pool was dropped");
+		if (ConnInUse(i))
+			ConnCloseSlot(i, CLOSE_DROPPED);
 		if (slot->pool == p)
 			referenced = true;
 	}

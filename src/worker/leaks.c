@@ -46,11 +46,11 @@
 #include "utils/backend_status.h"
 #include "utils/timestamp.h"
 
-#include "backend/channel.h"
 #include "common/compat.h"
 #include "common/guc.h"
 #include "common/interval.h"
 #include "common/pgpool_errors.h"
+#include "shm/channel.h"
 #include "shm/leaks.h"
 #include "shm/pool.h"
 #include "worker/conn.h"
@@ -283,13 +283,13 @@ leaks_take_back(int slotno, TimestampTz now, int64 held_ms)
 	LeakSlot   *ls = &LeakShared->slots[slotno];
 	int			procno = slot->holder_procno;
 
-	if (ChannelWorkerSubmitted(procno, slotno))
+	if (ChannelRequestOn(procno, slotno, false))
 		return TAKE_LATER;
 	LeakNoteReclaimed(procno, slot->holder_pid, slot->handle, held_ms);
 	LeakHistoryEnd(ls->event_seq, slot->handle, now, true);
 	ls->reported = 0;
 	slot->last_used_at = PoolSlotClock();
-	if (slot->state == SLOT_ACQUIRED && !ChannelRequestOn(procno, slotno))
+	if (slot->state == SLOT_ACQUIRED && !ChannelRequestOn(procno, slotno, true))
 	{
 		/* reset it, whatever the holder did with it */
 		slot->dirty = false;

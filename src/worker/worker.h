@@ -10,12 +10,7 @@
 #ifndef PGPOOL_WORKER_H
 #define PGPOOL_WORKER_H
 
-extern void PoolRegisterWorker(void);
+extern void WorkerRegister(void);
 extern PGDLLEXPORT void pgpool_ext_worker_main(Datum arg);
-
-/* janitor.c */
-extern void JanitorRun(void);
-extern long JanitorTimeout(void);
-extern void JanitorSetInitial(int pool, int initial);
 
 #endif							/* PGPOOL_WORKER_H */

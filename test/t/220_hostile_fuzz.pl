@@ -808,8 +808,10 @@ sub invariant_problems
 		SELECT (SELECT count(*) FROM pgpool_ext.handles) || ' ' ||
 			   (SELECT count(*) FROM pgpool_ext.waiters)});
 	push @p, "handles/waiters left: $q" if $q ne '0 0';
+	# A fuzzed pool name may hold a newline or '|': shown as '?' so that
+	# each row stays one line of fields (and never reads as a real pool).
 	my $pools = ctl('postgres', q{
-		SELECT p.pool_name, p.in_use, p.waiting, p.total, p.idle, p.connecting,
+		SELECT translate(p.pool_name, E'\n\r|', '???'), p.in_use, p.waiting, p.total, p.idle, p.connecting,
 			   p.max_size,
 			   (SELECT count(*) FROM pgpool_ext.connections c
 				 WHERE c.pool_name = p.pool_name),

@@ -17,10 +17,38 @@ SELECT count(*) FROM pgpool_ext.leaks;
 SELECT count(*) FROM pgpool_ext.leak_history;
 
 --
+-- The options: keys of "options" only, checked like the others (22023).
+--
+SELECT err($$SELECT pgpool_ext.create_pool('lk_bad', 'dbname=contrib_regression',
+             options => '{"leak_action": "kill"}')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('lk_bad', 'dbname=contrib_regression',
+             options => '{"leak_threshold": "-1 s"}')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('lk_bad', 'dbname=contrib_regression',
+             options => '{"leak_threshold": "30 days"}')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('lk_bad', 'dbname=contrib_regression',
+             options => '{"leak_reclaim_after": "soon"}')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('lk_bad', 'dbname=contrib_regression',
+             options => '{"leak_action": null}')$$, true);
+SELECT err($$SELECT pgpool_ext.create_pool('lk_bad', 'dbname=contrib_regression',
+             leak_threshold => '1s')$$);
+SELECT count(*) FROM pgpool_ext.pool_definition WHERE pool_name = 'lk_bad';
+-- defaults: leak_threshold NULL (pgpool_ext.leak_threshold applies),
+-- report, 0
+SELECT pgpool_ext.create_pool('lk', 'dbname=contrib_regression', max_size => 2);
+SELECT leak_threshold, leak_action, leak_reclaim_after
+  FROM pgpool_ext.pool_definition WHERE pool_name = 'lk';
+-- alter_pool changes the options given and keeps the others
+SELECT pgpool_ext.alter_pool('lk', options => '{"leak_action": "reclaim", "leak_reclaim_after": "1 min"}');
+SELECT leak_threshold, leak_action, leak_reclaim_after
+  FROM pgpool_ext.pool_definition WHERE pool_name = 'lk';
+SELECT pgpool_ext.alter_pool('lk', max_size => 2,
+         options => '{"leak_threshold": "100ms", "leak_action": "report", "leak_reclaim_after": "0"}');
+SELECT leak_threshold, leak_action, leak_reclaim_after
+  FROM pgpool_ext.pool_definition WHERE pool_name = 'lk';
+
+--
 -- A handle held past its pool's threshold.
 --
-SELECT pgpool_ext.create_pool('lk', 'dbname=contrib_regression', max_size => 2);
-UPDATE pgpool_ext.pool_definition SET leak_threshold = '100ms' WHERE pool_name = 'lk';
 SELECT pgpool_ext.acquire('lk') AS h \gset
 SELECT pgpool_ext.execute(:h, 'SELECT 1');
 -- the pool worker reports it (and looks at its remote transaction status)

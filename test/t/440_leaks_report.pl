@@ -44,7 +44,7 @@ END
 });
 # detection off for pool "quiet" (the option overrides the GUC)
 $local->safe_psql('postgres',
-	"UPDATE pgpool_ext.pool_definition SET leak_threshold = '0' WHERE pool_name = 'quiet'");
+	"SELECT pgpool_ext.alter_pool('quiet', options => '{\"leak_threshold\": \"0\"}')");
 
 my $logstart = -s $local->logfile;
 

@@ -24,12 +24,11 @@ CREATE ROLE app_user LOGIN;
 CREATE ROLE other_user LOGIN;
 CREATE ROLE watcher LOGIN IN ROLE pg_read_all_stats;
 SELECT pgpool_ext.create_pool('r', '$ci', min_size => 1, max_size => 1,
-                              password_required => false);
+                              password_required => false,
+                              options => '{"leak_threshold": "1s", "leak_action": "reclaim", "leak_reclaim_after": "1s"}');
 SELECT pgpool_ext.create_pool('rep', '$ci', max_size => 4,
-                              password_required => false);
-UPDATE pgpool_ext.pool_definition SET leak_threshold = '1s', leak_action = 'reclaim',
-                                      leak_reclaim_after = '1s' WHERE pool_name = 'r';
-UPDATE pgpool_ext.pool_definition SET leak_threshold = '1s' WHERE pool_name = 'rep';
+                              password_required => false,
+                              options => '{"leak_threshold": "1s"}');
 SELECT pgpool_ext.grant_usage('r', 'public');
 SELECT pgpool_ext.grant_usage('rep', 'public');
 });

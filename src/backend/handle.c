@@ -28,6 +28,11 @@
  * (grant, timeout, cancel, statement_timeout, exit) goes through
  * handle_abandon_wait() so nothing is left queued.
  *
+ * Leaks: for a pool with leak detection on, acquire records where it was
+ * called (leak_site.c); the release of a handle reported as leaked logs
+ * its end (LeakReleased); a handle the worker reclaimed is refused with
+ * the reclaim in the detail, to its holder only (handle_refuse).
+ *
  * Cleanup: transaction-scoped handles are released by the transaction
  * callback at commit, abort and prepare; every handle is released by a
  * before_shmem_exit callback when the backend exits.

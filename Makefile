@@ -17,11 +17,13 @@ OBJS = \
 	src/proto/message.o \
 	src/shm/options.o \
 	src/shm/histogram.o \
+	src/shm/leaks.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
 	src/backend/lookup.o \
 	src/backend/request.o \
 	src/backend/catalog_hooks.o \
+	src/backend/leak_site.o \
 	src/worker/worker.o \
 	src/worker/load.o \
 	src/worker/apply.o \
@@ -35,6 +37,7 @@ OBJS = \
 	src/worker/cancel_key.o \
 	src/worker/resolve.o \
 	src/worker/janitor.o \
+	src/worker/leaks.o \
 	src/sql/definition.o \
 	src/sql/option_args.o \
 	src/sql/pools.o \
@@ -43,7 +46,8 @@ OBJS = \
 	src/sql/query.o \
 	src/sql/views.o \
 	src/sql/latency.o \
-	src/sql/metrics.o
+	src/sql/metrics.o \
+	src/sql/leaks.o
 
 EXTENSION = pgpool_ext
 DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql \
@@ -58,7 +62,7 @@ SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.
-REGRESS = setup pools handles query security views latency metrics
+REGRESS = setup pools handles query security views latency metrics leaks
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
 ISOLATION = queue_order handoff cancel_wait xact_release

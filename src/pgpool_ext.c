@@ -21,6 +21,7 @@
 #include "backend/catalog_hooks.h"
 #include "common/guc.h"
 #include "backend/handle.h"
+#include "shm/leaks.h"
 #include "shm/shmem.h"
 #include "worker/worker.h"
 
@@ -41,6 +42,7 @@ pgpool_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	PoolShmemRequest();
+	LeaksShmemRequest();
 }
 
 /* shmem_startup_hook */
@@ -50,6 +52,7 @@ pgpool_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	PoolShmemStartup();
+	LeaksShmemStartup();
 }
 
 /*

@@ -31,6 +31,11 @@
  * latency statistics of their partition (shm/stats.c) unless
  * pgpool_ext.track_timing is off.
  *
+ * Leaks: for a pool with leak detection on, acquire records where it was
+ * called (leak_site.c); the release of a handle reported as leaked logs
+ * its end (LeakReleased); a handle the worker reclaimed is refused with
+ * the reclaim in the detail, to its holder only (handle_refuse).
+ *
  * Cleanup: transaction-scoped handles are released by the transaction
  * callback at commit, abort and prepare; every handle is released by a
  * before_shmem_exit callback when the backend exits.
@@ -55,8 +60,11 @@
 #include "backend/lookup.h"
 #include "common/compat.h"
 #include "common/guc.h"
+#include "backend/leak_site.h"
+#include "common/interval.h"
 #include "common/pgpool_errors.h"
 #include "shm/channel.h"
+#include "shm/leaks.h"
 #include "shm/policy.h"
 #include "shm/pool.h"
 #include "shm/waitq.h"
@@ -244,6 +252,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	if (scope == SCOPE_TRANSACTION)
 		xact_handles++;
 	handle_check_password(slotno, &ref);
+	LeakSiteCapture(slotno);
 	handle = handle_make(slotno);
 	handle_note_checked(slotno, handle, loaded);
 	return handle;
@@ -414,11 +423,16 @@ handle_abandon_wait(void)
  *		The one error for a handle this caller may not use, whatever the
  *		reason (never existed, released, another session's, another
  *		role's): the same SQLSTATE, message and location for all, so that
- *		trying numbers tells nothing.
+ *		trying numbers tells nothing.  Only the backend that held a handle
+ *		the pool worker reclaimed as leaked learns that, in the detail.
  */
 static void
 handle_refuse(int64 handle)
 {
+	int64		held_ms;
+
+	if (LeakWasReclaimed(handle, &held_ms))
+		PoolErrorReclaimedHandle(handle, IntervalFormatMs(held_ms));
 	ereport(ERROR,
 			(errcode(PGPOOL_ERRCODE_BAD_HANDLE),
 			 errmsg("invalid pgpool_ext handle " INT64_FORMAT, handle)));
@@ -597,6 +611,7 @@ handle_release_locked(int slotno)
 {
 	SlotEntry  *slot = &PoolShared->slots[slotno];
 
+	LeakReleased(slotno);		/* logs a reported leak's end */
 	if (slot->scope == SCOPE_TRANSACTION && xact_handles > 0)
 		xact_handles--;
 	slot->last_used_at = PoolSlotClock();

@@ -30,6 +30,16 @@
 #endif
 
 /*
+ * The i-th entry (1 to pgstat_fetch_stat_numbackends()) of this process's
+ * snapshot of the backends' status (renamed in PostgreSQL 17).
+ */
+#if PG_VERSION_NUM >= 170000
+#define PGPOOL_LOCAL_BEENTRY(i)	pgstat_get_local_beentry_by_index(i)
+#else
+#define PGPOOL_LOCAL_BEENTRY(i)	pgstat_fetch_stat_local_beentry(i)
+#endif
+
+/*
  * Wait events.  PostgreSQL 15 has no custom wait event names: every
  * extension wait shows as wait_event_type "Extension", wait_event
  * "Extension" in pg_stat_activity.  The pgpool_ext.waiters view says what

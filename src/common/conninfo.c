@@ -21,6 +21,8 @@
  * quoted fragment is masked, and a message of a shape not recognised (a
  * translation) is not shown at all.  The checks below never echo a
  * value: in a malformed URI a password fragment can land in any option.
+ * ConninfoScrubText masks passwords in any text that may quote a
+ * connection string (the statement that acquired a leaked handle).
  *
  * Shown conninfos: ConninfoMask rebuilds a conninfo with every secret
  * option (password, sslpassword: libpq marks them with dispchar "*")
@@ -123,6 +125,8 @@ static void conninfo_check_hosts(PQconninfoOption *opts);
 static void conninfo_check_one_host(const char *host, const char *hostaddr,
 									const char *port);
 static void conninfo_parse_failed(char *err);
+static const char *conninfo_secret_end(const char *p);
+static const char *conninfo_scrub_password(StringInfo buf, const char *p);
 static bool conninfo_option_is_secret(const PQconninfoOption *o);
 
 /* Error for one bad connection option: 22023, the option named. */
@@ -408,6 +412,123 @@ ConninfoScrubMessage(const char *msg)
 		appendStringInfoString(&buf, "\"" CONNINFO_MASK "\"");
 		if (last != first)
 			appendStringInfoString(&buf, last + 1);
+	}
+	return buf.data;
+}
+
+/*
+ * conninfo_secret_end
+ *		End of the secret value that starts at p (after "password=" or
+ *		"password" and a quote): a value quoted with '', \', ' or " runs to
+ *		the same quote again; an unquoted one runs to white space, a '"' or
+ *		the end of an SQL string literal (a lone ').  When unsure it runs
+ *		further: masking too much is harmless.
+ */
+static const char *
+conninfo_secret_end(const char *p)
+{
+	const char *close = NULL;
+	const char *end;
+
+	if (p[0] == '\'' && p[1] == '\'')
+		close = "''";
+	else if (p[0] == '\\' && p[1] == '\'')
+		close = "\\'";
+	else if (p[0] == '\'' || p[0] == '"')
+		close = p[0] == '"' ? "\"" : "'";
+	if (close != NULL)
+	{
+		end = strstr(p + strlen(close), close);
+		return end ? end + strlen(close) : p + strlen(p);
+	}
+	for (end = p; *end && !isspace((unsigned char) *end) && *end != '"'; end++)
+	{
+		if (*end == '\\' && end[1] != '\0')
+			end++;
+		else if (*end == '\'' && end[1] == '\'')
+			end++;
+		else if (*end == '\'')
+			break;
+	}
+	return end;
+}
+
+/*
+ * conninfo_scrub_password
+ *		text at p begins with "password" (sslpassword, PASSWORD ...): copy
+ *		that word to buf and mask the value that follows it ("password=v",
+ *		"password = v", a JSON "password": "v", PASSWORD 'v'), if any.
+ *		Returns where to go on.
+ */
+static const char *
+conninfo_scrub_password(StringInfo buf, const char *p)
+{
+	const char *q = p + 8;
+	const char *end;
+
+	if (*q == '"')
+		q++;					/* a JSON key */
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (*q == '=' || *q == ':')
+	{
+		q++;
+		while (*q == ' ' || *q == '\t')
+			q++;
+	}
+	else if (*q != '\'')
+	{
+		appendBinaryStringInfo(buf, p, 8);
+		return p + 8;
+	}
+	end = conninfo_secret_end(q);
+	appendBinaryStringInfo(buf, p, q - p);
+	if (*q == '"' && end > q + 1 && end[-1] == '"')
+		appendStringInfoString(buf, "\"" CONNINFO_MASK "\"");	/* JSON */
+	else
+		appendStringInfoString(buf, CONNINFO_MASK);
+	return end;
+}
+
+/*
+ * ConninfoScrubText
+ *		Any text that may quote a connection string (a statement: the one
+ *		that called acquire may also have called create_pool), with every
+ *		password masked: the value after a word ending in "password" that is
+ *		followed by "=", ":" or a quote (password=, sslpassword=, a JSON key,
+ *		PASSWORD '...'), and the password of a URI's user information
+ *		(scheme://user:password@host).  Words such as password_required are
+ *		left alone.
+ */
+char *
+ConninfoScrubText(const char *text)
+{
+	StringInfoData buf;
+	const char *p = text;
+
+	initStringInfo(&buf);
+	while (*p)
+	{
+		if (pg_strncasecmp(p, "password", 8) == 0 &&
+			!(isalnum((unsigned char) p[8]) || p[8] == '_'))
+		{
+			p = conninfo_scrub_password(&buf, p);
+			continue;
+		}
+		if (strncmp(p, "://", 3) == 0)
+		{
+			size_t		n = strcspn(p + 3, "/@ \t\n'\"?#");
+			const char *colon = memchr(p + 3, ':', n);
+
+			if (p[3 + n] == '@' && colon != NULL)
+			{
+				appendBinaryStringInfo(&buf, p, colon + 1 - p);
+				appendStringInfoString(&buf, CONNINFO_MASK);
+				p += 3 + n;
+				continue;
+			}
+		}
+		appendStringInfoChar(&buf, *p++);
 	}
 	return buf.data;
 }

@@ -13,6 +13,7 @@
 
 extern void ConninfoCheck(const char *conninfo, bool *has_password);
 extern char *ConninfoScrubMessage(const char *msg);
+extern char *ConninfoScrubText(const char *text);
 extern char *ConninfoMask(const char *conninfo);
 
 #endif							/* PGPOOL_CONNINFO_H */

@@ -31,6 +31,7 @@ int			pgpool_connect_retry_max = 30000;
 int			pgpool_acquire_timeout = 30000;
 int			pgpool_max_connection_buffer = 1024;
 bool		pgpool_track_timing = true;
+int			pgpool_leak_threshold = 0;
 
 /*
  * GucDefineAll
@@ -92,6 +93,11 @@ GucDefineAll(void)
 							 "Off: no clock is read for them and the latency views stop changing.",
 							 &pgpool_track_timing, true,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.leak_threshold",
+							"Time a handle may be held before it is reported as a possible leak; 0 turns leak detection off.",
+							"Applies to pools that do not set their own leak_threshold option.",
+							&pgpool_leak_threshold, 0, 0, PG_INT32_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pgpool_ext");
 }

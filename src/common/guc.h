@@ -22,6 +22,7 @@ extern int	pgpool_max_concurrent_connects;
 extern int	pgpool_maintenance_interval;
 extern int	pgpool_connect_retry_max;
 extern int	pgpool_max_connection_buffer;	/* kB; 0: no limit */
+extern int	pgpool_leak_threshold;	/* ms; 0: off (pools may override) */
 
 /* PGC_USERSET */
 extern int	pgpool_acquire_timeout;

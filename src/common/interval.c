@@ -22,6 +22,8 @@
 #include "postgres.h"
 
 #include "common/int.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "common/interval.h"
 #include "common/pgpool_errors.h"
@@ -65,4 +67,20 @@ IntervalArgToTimeout(const Interval *iv)
 				 errdetail("The timeout must be between 0 (wait forever) and %d milliseconds.",
 						   PG_INT32_MAX)));
 	return ms;
+}
+
+/*
+ * IntervalFormatMs
+ *		A duration in milliseconds as interval text ("00:00:05.012" in the
+ *		default IntervalStyle), for messages.
+ */
+char *
+IntervalFormatMs(int64 ms)
+{
+	Interval	iv;
+
+	memset(&iv, 0, sizeof(iv));
+	iv.time = ms * 1000;
+	return DatumGetCString(DirectFunctionCall1(interval_out,
+											   IntervalPGetDatum(&iv)));
 }

@@ -13,6 +13,7 @@
 #include "datatype/timestamp.h"
 
 extern bool IntervalToMs(const Interval *iv, int *ms);
+extern char *IntervalFormatMs(int64 ms);
 extern int	IntervalArgToTimeout(const Interval *iv);
 
 #endif							/* PGPOOL_INTERVAL_H */

@@ -61,6 +61,8 @@
 #define PGPOOL_SQLSTATE_SEND_FAILED		"08000"
 /* COPY, an output setting changed by a request, an unexpected result */
 #define PGPOOL_SQLSTATE_NOT_SUPPORTED	"0A000"
+/* a handle reclaimed as leaked (PGPOOL_ERRCODE_BAD_HANDLE): worker/leaks.c */
+#define PGPOOL_SQLSTATE_BAD_HANDLE		"08003"
 
 /* sql: the SQL functions (src/sql/) and the loading of definitions */
 /* a role named by an argument or a stored definition does not exist */
@@ -72,5 +74,10 @@ extern void PoolErrorUnknownPool(const char *name) pg_attribute_noreturn();
 extern void PoolErrorUnknownRole(const char *name) pg_attribute_noreturn();
 extern void PoolErrorNullPoolName(void) pg_attribute_noreturn();
 extern void PoolErrorNullHandle(void) pg_attribute_noreturn();
+
+/* leaks */
+extern void PoolErrorReclaimedHandle(int64 handle, const char *held_for) pg_attribute_noreturn();
+extern char *PoolErrorReclaimedMessage(int64 handle);
+extern char *PoolErrorReclaimedDetail(const char *held_for);
 
 #endif							/* PGPOOL_ERRORS_H */

@@ -61,6 +61,7 @@
 #include "common/compat.h"
 #include "common/pgpool_errors.h"
 #include "shm/channel.h"
+#include "shm/leaks.h"
 #include "shm/pool.h"
 
 static MemoryContext channel_context = NULL;
@@ -165,6 +166,7 @@ ChannelOpen(int64 handle, int slotno, uint32 epoch)
 	Assert(LWLockHeldByMeInMode(PoolLock(slot->pool), LW_EXCLUSIVE));
 	slot->dirty = true;
 	slot->last_used_at = PoolSlotClock();
+	LeakNoteRequest(slotno);
 	open_on_busy = slot->state == SLOT_BUSY;
 	PoolSetSlotState(slotno, SLOT_BUSY);
 	SpinLockAcquire(&be->mutex);

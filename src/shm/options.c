@@ -50,6 +50,10 @@ static void options_check_password_required(const PoolOption *opt,
 static int	options_ms(const PoolOption *opt, Datum value);
 static void options_check_together(const OptionValues *values,
 								   const OptionFindings *found);
+static void options_check_leak_threshold(const PoolOption *opt, Datum value,
+										 bool isnull, OptionFindings *found);
+static void options_check_leak_action(const PoolOption *opt, Datum value,
+									  bool isnull, OptionFindings *found);
 
 #define OPTION_FIELD(f)		offsetof(PoolDefinition, f)
 
@@ -100,6 +104,24 @@ const PoolOption OptionsTable[PGPOOL_NOPTIONS] = {
 		"password_required", OPTION_BOOL, 8, OPTION_FIELD(password_required),
 		0, "true", OPTION_NULL_TRUE,
 		options_check_password_required
+	},
+	/* leak detection (shm/leaks.h): keys of "options" only */
+	[OPTION_LEAK_THRESHOLD] = {
+		"leak_threshold", OPTION_INTERVAL_MS, -1,
+		OPTION_FIELD(leak_threshold_ms),
+		0, NULL, OPTION_NULL_UNSET,
+		options_check_leak_threshold, "0.3"
+	},
+	[OPTION_LEAK_ACTION] = {
+		"leak_action", OPTION_TEXT, -1, OPTION_FIELD(leak_action),
+		PGPOOL_LEAK_ACTION_LEN, "report", OPTION_NULL_ZERO,
+		options_check_leak_action, "0.3"
+	},
+	[OPTION_LEAK_RECLAIM_AFTER] = {
+		"leak_reclaim_after", OPTION_INTERVAL_MS, -1,
+		OPTION_FIELD(leak_reclaim_after_ms),
+		0, "0", OPTION_NULL_ZERO,
+		options_check_interval, "0.3"
 	},
 };
 
@@ -162,6 +184,29 @@ OptionsList(void)
 		appendStringInfoString(&buf, OptionsTable[i].name);
 	}
 	return buf.data;
+}
+
+/*
+ * OptionsColumnMissing
+ *		Does a result of SELECT * FROM pool_definition (desc) lack the column
+ *		of opt?  Only an option added after 0.1 may (an installation not
+ *		yet updated); for any other a missing column is an error.
+ */
+bool
+OptionsColumnMissing(const PoolOption *opt, TupleDesc desc)
+{
+	int			i;
+
+	if (opt->since == NULL)
+		return false;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), opt->name) == 0)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -265,6 +310,26 @@ options_check_interval(const PoolOption *opt, Datum value, bool isnull,
 					   OptionFindings *found)
 {
 	(void) options_ms(opt, value);
+}
+
+/* leak_threshold: an interval; not given (NULL): pgpool_ext.leak_threshold. */
+static void
+options_check_leak_threshold(const PoolOption *opt, Datum value, bool isnull,
+							 OptionFindings *found)
+{
+	if (!isnull)
+		(void) options_ms(opt, value);
+}
+
+/* leak_action: report or reclaim. */
+static void
+options_check_leak_action(const PoolOption *opt, Datum value, bool isnull,
+						  OptionFindings *found)
+{
+	char	   *action = TextDatumGetCString(value);
+
+	if (strcmp(action, "report") != 0 && strcmp(action, "reclaim") != 0)
+		OptionsError(opt->name, "The action must be report or reclaim.");
 }
 
 /* connect_timeout: an interval, and positive. */

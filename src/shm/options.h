@@ -33,6 +33,8 @@
 #ifndef PGPOOL_OPTIONS_H
 #define PGPOOL_OPTIONS_H
 
+#include "access/tupdesc.h"
+
 #include "shm/shmem.h"
 
 /* Every pool option, in table order (the order of create_pool's arguments) */
@@ -45,10 +47,14 @@ typedef enum OptionId
 	OPTION_IDLE_TIMEOUT,
 	OPTION_CONNECT_TIMEOUT,
 	OPTION_RESET_QUERY,
-	OPTION_PASSWORD_REQUIRED
+	OPTION_PASSWORD_REQUIRED,
+	/* leak detection (schema 0.3) */
+	OPTION_LEAK_THRESHOLD,
+	OPTION_LEAK_ACTION,
+	OPTION_LEAK_RECLAIM_AFTER
 } OptionId;
 
-#define PGPOOL_NOPTIONS		(OPTION_PASSWORD_REQUIRED + 1)
+#define PGPOOL_NOPTIONS		(OPTION_LEAK_RECLAIM_AFTER + 1)
 
 /* SQL type of an option, and how PoolDefinition holds it */
 typedef enum OptionType
@@ -70,7 +76,9 @@ typedef enum OptionIfNull
 	OPTION_NULL_REFUSED = 0,	/* the definition is refused (LOAD_KEEP) */
 	OPTION_NULL_ZERO,			/* 0, or "" */
 	OPTION_NULL_TRUE,			/* true (a bool) */
-	OPTION_NULL_MIN_SIZE		/* min_size's value (initial_size) */
+	OPTION_NULL_MIN_SIZE,		/* min_size's value (initial_size) */
+	OPTION_NULL_UNSET			/* -1: not set, a parameter applies (an
+								 * int: leak_threshold) */
 } OptionIfNull;
 
 /*
@@ -112,6 +120,11 @@ typedef struct PoolOption
 								 * type's text form; NULL: stored as NULL */
 	OptionIfNull if_null;		/* the worker's reading of a NULL column */
 	OptionCheck check;			/* its own check, or NULL */
+	const char *since;			/* the extension version that added its
+								 * column; NULL: 0.1.  Until ALTER EXTENSION
+								 * UPDATE the column is missing: the worker
+								 * reads it as NULL, the SQL functions leave
+								 * it out (and refuse a value for it) */
 } PoolOption;
 
 extern const PoolOption OptionsTable[PGPOOL_NOPTIONS];
@@ -119,6 +132,7 @@ extern const PoolOption OptionsTable[PGPOOL_NOPTIONS];
 extern int	OptionsFind(const char *name);
 extern Oid	OptionsSqlType(OptionType type);
 extern char *OptionsList(void);
+extern bool OptionsColumnMissing(const PoolOption *opt, TupleDesc desc);
 extern void OptionsValidate(const OptionValues *values);
 extern void OptionsError(const char *name, const char *detail_fmt,...)
 			pg_attribute_printf(2, 3) pg_attribute_noreturn();

@@ -81,6 +81,7 @@
 #define PGPOOL_RESET_LEN		512
 #define PGPOOL_ERROR_LEN		512
 #define PGPOOL_MAX_GRANTS		32
+#define PGPOOL_LEAK_ACTION_LEN	8
 #define PGPOOL_NPRIORITIES		4
 #define PGPOOL_REQUEST_QUEUE_SIZE	(16 * 1024)
 
@@ -145,6 +146,10 @@ typedef struct PoolDefinition
 	int64		created_at;		/* identity of the definition (µs) */
 	int			ngrants;
 	Oid			grants[PGPOOL_MAX_GRANTS];	/* InvalidOid = PUBLIC */
+	/* leak detection (shm/leaks.h) */
+	int			leak_threshold_ms;	/* 0: off; -1: pgpool_ext.leak_threshold */
+	char		leak_action[PGPOOL_LEAK_ACTION_LEN];	/* report, reclaim */
+	int			leak_reclaim_after_ms;
 } PoolDefinition;
 
 typedef struct PoolEntry

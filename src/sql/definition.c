@@ -64,8 +64,11 @@ PG_FUNCTION_INFO_V1(pgpool_ext_config_trigger);
 #define ARG_NAME		0
 
 static void definition_lock(void);
-static char *definition_insert_sql(void);
-static char *definition_update_sql(void);
+static char *definition_insert_sql(const bool *missing);
+static char *definition_update_sql(const bool *missing);
+static void definition_missing(bool *missing);
+static void definition_default(int id, OptionValues *values);
+static void definition_check_missing(int id, const OptionValues *values);
 static int	definition_column(TupleDesc desc, const char *name);
 static void definition_read_option(HeapTuple tup, TupleDesc desc,
 								   OptionValues *values, int id);
@@ -280,27 +283,101 @@ DefinitionStore(const char *name, const OptionValues *values,
 	Oid			types[PGPOOL_NOPTIONS + 2];
 	Datum		args[PGPOOL_NOPTIONS + 2];
 	char		nulls[PGPOOL_NOPTIONS + 2];
+	bool		missing[PGPOOL_NOPTIONS];
 	int			nargs = 0;
 	int			i;
 
+	definition_missing(missing);
 	types[nargs] = TEXTOID;
 	args[nargs] = CStringGetTextDatum(name);
 	nulls[nargs++] = ' ';
 	for (i = 0; i < PGPOOL_NOPTIONS; i++)
 	{
+		if (missing[i])
+		{
+			definition_check_missing(i, values);
+			continue;
+		}
 		types[nargs] = OptionsSqlType(OptionsTable[i].type);
 		args[nargs] = values->value[i];
 		nulls[nargs++] = values->isnull[i] ? 'n' : ' ';
 	}
 	if (owner == NULL)
 	{
-		DefinitionExec(definition_update_sql(), nargs, types, args, nulls);
+		DefinitionExec(definition_update_sql(missing), nargs, types, args,
+					   nulls);
 		return;
 	}
 	types[nargs] = TEXTOID;
 	args[nargs] = CStringGetTextDatum(owner);
 	nulls[nargs++] = ' ';
-	DefinitionExec(definition_insert_sql(), nargs, types, args, nulls);
+	DefinitionExec(definition_insert_sql(missing), nargs, types, args, nulls);
+}
+
+/*
+ * definition_missing
+ *		Inside a section: which option columns the installed schema lacks
+ *		(an installation of an older version, not yet updated: see
+ *		PoolOption.since).
+ */
+static void
+definition_missing(bool *missing)
+{
+	int			i;
+
+	DefinitionExec("SELECT * FROM pgpool_ext.pool_definition LIMIT 0",
+				   0, NULL, NULL, NULL);
+	for (i = 0; i < PGPOOL_NOPTIONS; i++)
+		missing[i] = OptionsColumnMissing(&OptionsTable[i],
+										  SPI_tuptable->tupdesc);
+}
+
+/*
+ * definition_default
+ *		values gets option id's default (NULL if it has none).
+ */
+static void
+definition_default(int id, OptionValues *values)
+{
+	const PoolOption *opt = &OptionsTable[id];
+	Oid			func;
+	Oid			ioparam;
+
+	values->isnull[id] = opt->dflt == NULL;
+	values->value[id] = (Datum) 0;
+	if (opt->dflt == NULL)
+		return;
+	getTypeInputInfo(OptionsSqlType(opt->type), &func, &ioparam);
+	values->value[id] = OidInputFunctionCall(func, (char *) opt->dflt,
+											 ioparam, -1);
+}
+
+/*
+ * definition_check_missing
+ *		Option id has no column yet (see definition_missing): only its
+ *		default can be "stored"; any other value needs the update.
+ */
+static void
+definition_check_missing(int id, const OptionValues *values)
+{
+	const PoolOption *opt = &OptionsTable[id];
+	OptionValues dflt;
+	Oid			func;
+	bool		varlena;
+
+	definition_default(id, &dflt);
+	if (values->isnull[id] && dflt.isnull[id])
+		return;
+	getTypeOutputInfo(OptionsSqlType(opt->type), &func, &varlena);
+	if (!values->isnull[id] && !dflt.isnull[id] &&
+		strcmp(OidOutputFunctionCall(func, values->value[id]),
+			   OidOutputFunctionCall(func, dflt.value[id])) == 0)
+		return;
+	ereport(ERROR,
+			(errcode(PGPOOL_ERRCODE_NOT_PRELOADED),
+			 errmsg("pool option \"%s\" needs version %s of extension pgpool_ext",
+					opt->name, opt->since),
+			 errhint("Run ALTER EXTENSION pgpool_ext UPDATE.")));
 }
 
 /*
@@ -309,18 +386,21 @@ DefinitionStore(const char *name, const OptionValues *values,
  *		VALUES ($1, ..., $n)
  */
 static char *
-definition_insert_sql(void)
+definition_insert_sql(const bool *missing)
 {
 	StringInfoData sql;
+	int			n = 1;
 	int			i;
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "INSERT INTO pgpool_ext.pool_definition (pool_name");
 	for (i = 0; i < PGPOOL_NOPTIONS; i++)
-		appendStringInfo(&sql, ", %s", quote_identifier(OptionsTable[i].name));
+		if (!missing[i])
+			appendStringInfo(&sql, ", %s", quote_identifier(OptionsTable[i].name));
 	appendStringInfoString(&sql, ", owner) VALUES ($1");
 	for (i = 0; i < PGPOOL_NOPTIONS + 1; i++)
-		appendStringInfo(&sql, ", $%d", i + 2);
+		if (i == PGPOOL_NOPTIONS || !missing[i])
+			appendStringInfo(&sql, ", $%d", ++n);
 	appendStringInfoChar(&sql, ')');
 	return sql.data;
 }
@@ -331,16 +411,22 @@ definition_insert_sql(void)
  *		WHERE pool_name OPERATOR(pg_catalog.=) $1
  */
 static char *
-definition_update_sql(void)
+definition_update_sql(const bool *missing)
 {
 	StringInfoData sql;
+	int			n = 1;
 	int			i;
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "UPDATE pgpool_ext.pool_definition SET ");
 	for (i = 0; i < PGPOOL_NOPTIONS; i++)
-		appendStringInfo(&sql, "%s%s = $%d", i > 0 ? ", " : "",
-						 quote_identifier(OptionsTable[i].name), i + 2);
+	{
+		if (missing[i])
+			continue;
+		n++;
+		appendStringInfo(&sql, "%s%s = $%d", n > 2 ? ", " : "",
+						 quote_identifier(OptionsTable[i].name), n);
+	}
 	appendStringInfoString(&sql, " WHERE pool_name OPERATOR(pg_catalog.=) $1");
 	return sql.data;
 }
@@ -364,12 +450,15 @@ DefinitionLoad(DefinitionSection *ds, const char *name, OptionValues *values)
 	Datum		owner;
 	MemoryContext spi;
 	char	   *result;
+	bool		missing[PGPOOL_NOPTIONS];
 	int			i;
 
+	definition_missing(missing);
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
 	for (i = 0; i < PGPOOL_NOPTIONS; i++)
-		appendStringInfo(&sql, "%s, ", quote_identifier(OptionsTable[i].name));
+		if (!missing[i])
+			appendStringInfo(&sql, "%s, ", quote_identifier(OptionsTable[i].name));
 	appendStringInfoString(&sql, "owner::pg_catalog.text AS owner "
 						   "FROM pgpool_ext.pool_definition "
 						   "WHERE pool_name OPERATOR(pg_catalog.=) $1 FOR UPDATE");
@@ -383,7 +472,12 @@ DefinitionLoad(DefinitionSection *ds, const char *name, OptionValues *values)
 	spi = MemoryContextSwitchTo(ds->caller_cxt);
 	result = TextDatumGetCString(owner);
 	for (i = 0; values != NULL && i < PGPOOL_NOPTIONS; i++)
-		definition_read_option(tup, desc, values, i);
+	{
+		if (missing[i])
+			definition_default(i, values);
+		else
+			definition_read_option(tup, desc, values, i);
+	}
 	MemoryContextSwitchTo(spi);
 	return result;
 }

@@ -51,11 +51,14 @@
 #include "shm/pool.h"
 #include "proto/message.h"
 #include "common/text.h"
+#include "worker/reject.h"
 #include "worker/resolve.h"
 
 WorkerConn *WorkerConns = NULL;
 
 static bool conn_can_reopen(int slotno);
+static void conn_fail_request(int slotno, const char *sqlstate,
+							  const char *message, const char *detail);
 
 /*
  * ConnInitAll
@@ -517,13 +520,28 @@ ConnRecoverError(int slotno, const ErrorData *edata)
 			conn_settle(slotno, -1);	/* reads drain_procno: own_drain */
 		return;
 	}
-	/* a message partly in the queue must be completed; the rest goes */
+	conn_fail_request(slotno, unpack_sql_state(edata->sqlerrcode),
+					  edata->message ? edata->message :
+					  "error in the pool worker", edata->detail);
+}
+
+/*
+ * conn_fail_request
+ *		The request being served on slotno fails with this error instead of
+ *		its result: a message partly in the queue is completed, the rest
+ *		goes; a query that may still run on the remote is cancelled and
+ *		drained first, then the error is delivered.
+ */
+static void
+conn_fail_request(int slotno, const char *sqlstate, const char *message,
+				  const char *detail)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
 	if (!wc->sending)
 		resetStringInfo(&wc->out);
 	resetStringInfo(&wc->final);
-	MsgEncodeFailure(&wc->final, unpack_sql_state(edata->sqlerrcode),
-					 edata->message ? edata->message :
-					 "error in the pool worker", edata->detail);
+	MsgEncodeFailure(&wc->final, sqlstate, message, detail);
 	wc->failed = true;
 	if (wc->conn != NULL && wc->phase != CONN_FINISH &&
 		(wc->phase == CONN_QUERY || wc->phase == CONN_DRAIN ||
@@ -531,6 +549,54 @@ ConnRecoverError(int slotno, const ErrorData *edata)
 		conn_drain_start(slotno);
 	else
 		wc->phase = CONN_FINISH;
+}
+
+/*
+ * ConnFailRequest
+ *		slotno was taken from its holder (reclaimed as leaked): a request of
+ *		the holder being served on it, or waiting for it, fails with this
+ *		error.  A query that may still run on the remote is cancelled and
+ *		drained first; the slot is settled (reset) when the request ends.
+ */
+void
+ConnFailRequest(int slotno, const char *sqlstate, const char *message,
+				const char *detail)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (wc->pending_procno >= 0)
+	{
+		int			procno = wc->pending_procno;
+
+		wc->pending_procno = -1;
+		RejectRequestCode(procno, sqlstate, message, detail);
+	}
+	if (wc->procno >= 0 && wc->out.data != NULL)
+		conn_fail_request(slotno, sqlstate, message, detail);
+}
+
+/*
+ * ConnRemoteInTransaction
+ *		Is slotno's connection, idle between requests, inside a remote
+ *		transaction?  1 yes, 0 no, -1 unknown (no connection, or busy).
+ */
+int
+ConnRemoteInTransaction(int slotno)
+{
+	WorkerConn *wc = &WorkerConns[slotno];
+
+	if (wc->conn == NULL || wc->phase != CONN_READY)
+		return -1;
+	switch (PQtransactionStatus(wc->conn))
+	{
+		case PQTRANS_IDLE:
+			return 0;
+		case PQTRANS_INTRANS:
+		case PQTRANS_INERROR:
+			return 1;
+		default:
+			return -1;
+	}
 }
 
 /*

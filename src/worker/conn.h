@@ -39,6 +39,8 @@ extern void ConnStep(int slotno, uint32 events);
 extern void ConnCloseSlot(int slotno, PolicyClose why);
 extern void ConnCloseAll(void);
 extern void ConnRecoverError(int slotno, const ErrorData *edata);
+extern void ConnFailRequest(int slotno, const char *sqlstate,
+							const char *message, const char *detail);
 extern void ConnGiveUp(int slotno, ConnWait wait);
 
 /* conn.c: what the loop and the janitor may know of a connection */
@@ -49,6 +51,7 @@ extern ConnWait ConnWaiting(int slotno, int *pool, TimestampTz *since);
 extern uint32 ConnWantedEvents(int slotno);
 extern pgsocket ConnSocket(int slotno);
 extern uint32 ConnSerial(int slotno);
+extern int	ConnRemoteInTransaction(int slotno);
 
 /* connect.c */
 extern bool ConnConnectStart(int pool, int partition);

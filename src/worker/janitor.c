@@ -26,6 +26,9 @@
  * longer than connect_timeout.  Dropped pools are emptied and their entries
  * freed once nothing refers to them.  At every pass it
  * also readies the next minute of the latency rings (StatsRotate).
+ * freed once nothing refers to them.  At every turn it also gives the leak
+ * pass its chance (worker/leaks.c: handles held past their pool's
+ * leak_threshold), which keeps its own deadlines.
  *
  * Locking: decisions are taken under the pool lock (a JanitorPlan per
  * pool); the resulting connects and closes run after it is released.
@@ -46,6 +49,7 @@
 #include "shm/policy.h"
 #include "shm/pool.h"
 #include "worker/janitor.h"
+#include "worker/leaks.h"
 
 #define JANITOR_BUSY_TIMEOUT_MS 100
 
@@ -93,7 +97,8 @@ JanitorSetInitial(int pool, int initial)
 long
 JanitorTimeout(void)
 {
-	return busy ? JANITOR_BUSY_TIMEOUT_MS : pgpool_maintenance_interval;
+	return Min(busy ? JANITOR_BUSY_TIMEOUT_MS : pgpool_maintenance_interval,
+			   LeaksTimeout());
 }
 
 /*
@@ -117,6 +122,7 @@ JanitorRun(void)
 	now = GetCurrentTimestamp();
 	StatsRotate(PoolShared->partition_stats, PoolShared->npartitions,
 				now);
+	LeaksCheck(now);			/* leak reports and reclaim: worker/leaks.c */
 	sweep = now >= next_sweep;
 	if (!wanted && !busy && !sweep)
 		return;

@@ -259,7 +259,8 @@ load_read_definitions(int *n)
 	desc = SPI_tuptable->tupdesc;
 	c.pool_name = load_column(desc, "pool_name");
 	for (i = 0; i < PGPOOL_NOPTIONS; i++)
-		c.option[i] = load_column(desc, OptionsTable[i].name);
+		c.option[i] = OptionsColumnMissing(&OptionsTable[i], desc) ? 0 :
+			load_column(desc, OptionsTable[i].name);
 	c.owner = load_column(desc, "owner");
 	c.created_at = load_column(desc, "created_at");
 
@@ -317,8 +318,12 @@ load_read_option(HeapTuple tup, TupleDesc desc, int fnum,
 				 const PoolOption *opt, LoadedDefinition *ld)
 {
 	char	   *field = (char *) &ld->def + opt->offset;
-	bool		isnull;
-	Datum		v = SPI_getbinval(tup, desc, fnum, &isnull);
+	bool		isnull = true;
+	Datum		v = (Datum) 0;
+
+	/* fnum 0: a column the installed schema does not have yet, as NULL */
+	if (fnum > 0)
+		v = SPI_getbinval(tup, desc, fnum, &isnull);
 
 	switch (opt->type)
 	{
@@ -369,6 +374,10 @@ load_read_null(const PoolOption *opt, LoadedDefinition *ld, char *field)
 		case OPTION_NULL_MIN_SIZE:
 			Assert(opt->type == OPTION_INT);
 			*(int *) field = ld->def.min_size;
+			return true;
+		case OPTION_NULL_UNSET:
+			Assert(opt->type == OPTION_INTERVAL_MS || opt->type == OPTION_INT);
+			*(int *) field = -1;
 			return true;
 	}
 	return false;

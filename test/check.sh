@@ -12,6 +12,10 @@
 #  1. test/setup.sh installs missing packages, builds and installs the
 #     extension (as root, in the project tree) for the PostgreSQL of
 #     PG_CONFIG (test/lib.sh).
+#  1b. "make unit-check": the C unit tests of test/unit/ (the latency
+#     histogram's bucket bounds, its 5 % error claim, merging, the ring of
+#     recent minutes and concurrent recording), built against the server
+#     headers of PG_CONFIG.
 #  2. The project tree, without .git and build outputs, is copied to a fresh
 #     temporary directory owned by postgres, because PostgreSQL will not run
 #     as root and the suites write their results next to the sources.
@@ -49,6 +53,10 @@ save_stdio
 
 "$HERE/setup.sh"
 pg_paths
+
+log "running the unit tests (make unit-check)"
+make --no-print-directory -C "$ROOT" unit-check PG_CONFIG="$PG_CONFIG" \
+	|| die "the unit tests failed (output above)"
 
 WORK=$(make_pg_tmpdir pgpool_ext_check)
 TREE=$WORK/pgpool_ext

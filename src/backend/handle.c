@@ -713,8 +713,8 @@ HandleReleaseAll(bool xact_only)
 		}
 		LWLockRelease(PoolLock(pool));
 	}
-	if (!xact_only || xact_handles < 0)
-		xact_handles = 0;
+	/* every transaction-scoped handle is gone now, reclaimed ones too */
+	xact_handles = 0;
 }
 
 /*

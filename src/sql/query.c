@@ -330,17 +330,28 @@ sink_message(QuerySink *sink, char type, MsgReader *r)
  * query_record
  *		The final message of a request sent at started (0: not timed) on
  *		handle was read now: record its latency in the partition of the
- *		handle's slot (stable: this backend holds it); error: it was an
- *		error or a failure.
+ *		handle's slot; error: it was an error or a failure.
+ *
+ * The slot is normally stable (this backend holds it), but a handle
+ * reclaimed as leaked may have been freed, even reused, by the worker by
+ * the time its failure is read: the partition is read once, without a
+ * lock, and nothing is recorded unless the slot still carries the handle
+ * and a partition (a reuse racing this read can at worst charge another
+ * partition, never write outside the table).
  */
 static void
 query_record(int64 handle, TimestampTz started, bool error)
 {
-	SlotEntry  *slot = &PoolShared->slots[handle & (PGPOOL_MAX_SLOTS - 1)];
+	volatile SlotEntry *slot = &PoolShared->slots[handle & (PGPOOL_MAX_SLOTS - 1)];
+	int			part;
 
-	if (started != 0)
-		StatsRecord(PoolPartitionStats(slot->partition), STATS_QUERY, started,
-					GetCurrentTimestamp(), error ? STATS_ERROR : STATS_DONE);
+	if (started == 0)
+		return;
+	part = slot->partition;
+	if (slot->handle != handle || part < 0 || part >= PoolShared->npartitions)
+		return;
+	StatsRecord(PoolPartitionStats(part), STATS_QUERY, started,
+				GetCurrentTimestamp(), error ? STATS_ERROR : STATS_DONE);
 }
 
 /*

@@ -468,12 +468,12 @@ conninfo_scrub_password(StringInfo buf, const char *p)
 
 	if (*q == '"')
 		q++;					/* a JSON key */
-	while (*q == ' ' || *q == '\t')
+	while (isspace((unsigned char) *q))
 		q++;
 	if (*q == '=' || *q == ':')
 	{
 		q++;
-		while (*q == ' ' || *q == '\t')
+		while (isspace((unsigned char) *q))
 			q++;
 	}
 	else if (*q != '\'')
@@ -497,8 +497,9 @@ conninfo_scrub_password(StringInfo buf, const char *p)
  *		password masked: the value after a word ending in "password" that is
  *		followed by "=", ":" or a quote (password=, sslpassword=, a JSON key,
  *		PASSWORD '...'), and the password of a URI's user information
- *		(scheme://user:password@host).  Words such as password_required are
- *		left alone.
+ *		(scheme://user:password@host, or scheme://user:pass at the very end
+ *		of a text that was cut there).  Whitespace of any kind may surround
+ *		the "=" or ":".  Words such as password_required are left alone.
  */
 char *
 ConninfoScrubText(const char *text)
@@ -520,7 +521,8 @@ ConninfoScrubText(const char *text)
 			size_t		n = strcspn(p + 3, "/@ \t\n'\"?#");
 			const char *colon = memchr(p + 3, ':', n);
 
-			if (p[3 + n] == '@' && colon != NULL)
+			/* at the end: text cut inside the user information */
+			if ((p[3 + n] == '@' || p[3 + n] == '\0') && colon != NULL)
 			{
 				appendBinaryStringInfo(&buf, p, colon + 1 - p);
 				appendStringInfoString(&buf, CONNINFO_MASK);

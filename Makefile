@@ -51,7 +51,7 @@ OBJS = \
 
 EXTENSION = pgpool_ext
 DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql \
-	sql/pgpool_ext--0.2--0.3.sql
+	sql/pgpool_ext--0.2--0.3.sql sql/pgpool_ext--0.3--0.4.sql
 PGFILEDESC = "pgpool_ext - pool of outbound PostgreSQL connections"
 
 PG_CPPFLAGS = -I$(libpq_srcdir) -Isrc

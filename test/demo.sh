@@ -17,8 +17,11 @@
 #  4. runs that function from 8 concurrent sessions while printing the
 #     views pools, connections, handles and waiters, then checks every
 #     session's result against the same sum computed directly on remote;
-#  5. shows run() and query_json();
-#  6. stops both clusters and removes the directory, also on error or ^C.
+#  5. prints the pool's latency summary and query-time histogram, then
+#     lets a PL/pgSQL function hold a handle past a 1 s leak_threshold and
+#     prints the leak report, its history row and the server log's lines;
+#  6. shows run() and query_json();
+#  7. stops both clusters and removes the directory, also on error or ^C.
 #
 # Environment: DEMO_SESSIONS (8), DEMO_ITERATIONS (50), DEMO_TIMEOUT
 # (seconds to wait for the sessions, 300), DEMO_PORT (first port tried,
@@ -209,6 +212,61 @@ SESSION_PIDS=()
 log "all $SESSIONS sessions got the right total through the shared pool"
 
 show_views "after the sessions"
+
+###########################################################################
+banner "statistics: how long the sessions waited, held and queried"
+
+local_psql -e <<'EOF'
+SELECT kind, count, round(mean::numeric, 6) AS mean_s,
+       round(p50::numeric, 6) AS p50_s, round(p95::numeric, 6) AS p95_s,
+       round(p99::numeric, 6) AS p99_s, round(max::numeric, 6) AS max_s
+    FROM pgpool_ext.latency
+    WHERE pool_name = 'orders' AND partition IS NULL AND time_window = 'total'
+    ORDER BY kind;
+SELECT round(lower::numeric, 6) AS lower_s, round(upper::numeric, 6) AS upper_s,
+       count, cumulative, bar
+    FROM pgpool_ext.histogram
+    WHERE pool_name = 'orders' AND partition IS NULL AND kind = 'query'
+      AND time_window = 'total'
+    ORDER BY lower;
+EOF
+
+###########################################################################
+banner "leak report: a handle held past leak_threshold"
+
+local_psql >/dev/null <<'EOF'
+SELECT pgpool_ext.alter_pool('orders', options => '{"leak_threshold": "1s"}');
+CREATE FUNCTION demo_forgetful() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    h bigint;
+BEGIN
+    h := pgpool_ext.acquire('orders', timeout => '10s');
+    PERFORM pg_sleep(3);    -- "forgets" to release until its session ends
+END
+$$;
+EOF
+local_psql -At -c "SET application_name = 'demo forgetful'" \
+	-c "SELECT demo_forgetful()" >"$WORK/forgetful.out" 2>&1 &
+SESSION_PIDS+=($!)
+poll_local "SELECT count(*) > 0 FROM pgpool_ext.leaks WHERE pool_name = 'orders'" \
+	"the leak report" 30
+local_psql -e <<'EOF'
+\x on
+SELECT * FROM pgpool_ext.leaks WHERE pool_name = 'orders';
+\x off
+EOF
+wait "${SESSION_PIDS[@]}"
+SESSION_PIDS=()
+poll_local "SELECT count(*) > 0 FROM pgpool_ext.leak_history WHERE released_at IS NOT NULL" \
+	"the leak's release" 30
+local_psql -e <<'EOF'
+SELECT pool_name, holder_pid, application_name, acquire_context, detected_at,
+       released_at, round(held_for::numeric, 3) AS held_for_s
+    FROM pgpool_ext.leak_history;
+EOF
+log "the server log says:"
+grep -E 'possible leak|previously reported leaked handle' "$LOCAL.log" | sed 's/^/    /'
+local_psql -q -c "SELECT pgpool_ext.alter_pool('orders', options => '{\"leak_threshold\": \"0\"}')" >/dev/null
 
 ###########################################################################
 banner "run(): acquire, query and release in one call"

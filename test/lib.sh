@@ -366,6 +366,18 @@ local_psql()
 	pg_psql "$WORK" "$LOCAL_PORT" postgres "$@"
 }
 
+# poll_local SQL WHAT SECONDS: wait until SQL (a boolean query) is true on
+# local, polling every 0.1 s; die naming WHAT after SECONDS.
+poll_local()
+{
+	local deadline=$((SECONDS + $3))
+
+	until [ "$(local_psql -At -c "$1")" = t ]; do
+		[ "$SECONDS" -lt "$deadline" ] || die "no $2 within $3 s"
+		sleep 0.1
+	done
+}
+
 # finish_local_remote RC KEEP: the end of an EXIT trap: stop both clusters
 # (and anything else under $WORK), remove $WORK unless KEEP is 1, exit RC.
 finish_local_remote()

@@ -420,7 +420,8 @@ ConninfoScrubMessage(const char *msg)
  * conninfo_secret_end
  *		End of the secret value that starts at p (after "password=" or
  *		"password" and a quote): a value quoted with '', \', ' or " runs to
- *		the same quote again; an unquoted one runs to white space, a '"' or
+ *		the same quote again, past quotes escaped with a backslash (\' in a
+ *		conninfo, \" in JSON); an unquoted one runs to white space, a '"' or
  *		the end of an SQL string literal (a lone ').  When unsure it runs
  *		further: masking too much is harmless.
  */
@@ -438,8 +439,17 @@ conninfo_secret_end(const char *p)
 		close = p[0] == '"' ? "\"" : "'";
 	if (close != NULL)
 	{
-		end = strstr(p + strlen(close), close);
-		return end ? end + strlen(close) : p + strlen(p);
+		size_t		len = strlen(close);
+
+		/* a backslash escapes the next character (\' or \" in the value) */
+		for (end = p + len; *end; end++)
+		{
+			if (strncmp(end, close, len) == 0)
+				return end + len;
+			if (*end == '\\' && close[0] != '\\' && end[1] != '\0')
+				end++;
+		}
+		return end;
 	}
 	for (end = p; *end && !isspace((unsigned char) *end) && *end != '"'; end++)
 	{

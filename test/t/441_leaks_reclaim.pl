@@ -127,13 +127,15 @@ my $c = session_as($local, 'postgres', 'other_user');
 my $c_pid = sq_ok($c, 'SELECT pg_backend_pid()');
 my $hc = sq_ok($c, "SELECT pgpool_ext.acquire('rep', timeout => '10s')");
 # a statement quoting secrets acquires a handle
-# (a newline around "=", and a URI whose password the 1 kB cut of the
-# statement splits: the part before the cut is masked too)
+# (a newline around "=", quotes escaped with a backslash inside quoted
+# passwords, and a URI whose password the 1 kB cut of the statement splits:
+# the part before the cut is masked too)
 my $stmt =
 	"SELECT pgpool_ext.acquire('rep', timeout => '10s') AS h, "
   . "'host=x password=hunter2 user=u' AS ci, "
   . "'postgresql://u:hunter3\@h/db' AS uri, '{\"password\": \"hunter4\"}' AS j, "
-  . "'password\n=\n hunter6' AS nl, ";
+  . "'password\n=\n hunter6' AS nl, "
+  . "'x password=''ab\\''hunter8''' AS esc, '{\"password\": \"ab\\\"hunter9\"}' AS jesc, ";
 my $cut_uri = "'postgresql://u:";
 $stmt .= '/*' . ('x' x (1015 - length($stmt) - 4 - length($cut_uri))) . '*/'
   . $cut_uri . "hunter7hunter7hunter7\@h' AS cut";

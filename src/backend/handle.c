@@ -611,7 +611,7 @@ handle_release_locked(int slotno)
 {
 	SlotEntry  *slot = &PoolShared->slots[slotno];
 
-	LeakReleased(slotno);		/* logs a reported leak's end */
+	LeakReleased(slotno);		/* a reported leak's end: LeakReleasedLog */
 	if (slot->scope == SCOPE_TRANSACTION && xact_handles > 0)
 		xact_handles--;
 	slot->last_used_at = PoolSlotClock();
@@ -684,6 +684,7 @@ HandleRelease(int64 handle)
 	handle_record_hold(slotno);
 	handle_release_locked(slotno);
 	LWLockRelease(PoolLock(pool));
+	LeakReleasedLog();
 }
 
 /*
@@ -712,6 +713,7 @@ HandleReleaseAll(bool xact_only)
 			handle_release_locked(i);
 		}
 		LWLockRelease(PoolLock(pool));
+		LeakReleasedLog();
 	}
 	/* every transaction-scoped handle is gone now, reclaimed ones too */
 	xact_handles = 0;

@@ -154,10 +154,27 @@ LeakNoteRequest(int slotno)
 }
 
 /*
+ * The LOG line of a reported leak's release, kept by LeakReleased under
+ * the pool lock and written by LeakReleasedLog once it is let go: writing
+ * to the log may block (a full log pipe), and must not do so while every
+ * backend of the pool waits for the lock.  Backend-local; one release per
+ * pool lock hold (handle.c).
+ */
+static struct
+{
+	bool		pending;
+	int64		handle;
+	char		pool[PGPOOL_NAME_LEN];
+	int64		held_ms;
+	int			holder_pid;
+} leak_released;
+
+/*
  * LeakReleased
  *		slotno is being released by its holder: if its handle was reported
- *		leaked, end its event and log that it came back.  Costs one compare
- *		for any other handle.
+ *		leaked, end its event and keep its LOG line for LeakReleasedLog(),
+ *		which the caller calls once it has let the pool lock go.  Costs one
+ *		compare for any other handle.
  *
  * Caller holds the slot's pool lock exclusively; the slot is still held.
  */
@@ -173,11 +190,31 @@ LeakReleased(int slotno)
 	ls->reported = 0;
 	now = GetCurrentTimestamp();
 	LeakHistoryEnd(ls->event_seq, slot->handle, now, false);
+	leak_released.handle = slot->handle;
+	strlcpy(leak_released.pool, PoolShared->pools[slot->pool].name,
+			sizeof(leak_released.pool));
+	leak_released.held_ms = (now - slot->acquired_at) / 1000;
+	leak_released.holder_pid = slot->holder_pid;
+	leak_released.pending = true;
+}
+
+/*
+ * LeakReleasedLog
+ *		Log the release LeakReleased kept, if any ("previously reported
+ *		leaked handle ... was released after ...").  Called with no pool
+ *		lock held, also on the abort and exit paths.
+ */
+void
+LeakReleasedLog(void)
+{
+	if (!leak_released.pending)
+		return;
+	leak_released.pending = false;
 	ereport(LOG,
 			(errmsg("pgpool_ext: previously reported leaked handle " INT64_FORMAT " of pool \"%s\" was released after %s",
-					slot->handle, PoolShared->pools[slot->pool].name,
-					IntervalFormatMs((now - slot->acquired_at) / 1000)),
-			 errdetail("Holder pid %d.", slot->holder_pid)));
+					leak_released.handle, leak_released.pool,
+					IntervalFormatMs(leak_released.held_ms)),
+			 errdetail("Holder pid %d.", leak_released.holder_pid)));
 }
 
 /*

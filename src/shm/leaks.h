@@ -104,6 +104,7 @@ extern int	LeakThresholdMs(const PoolDefinition *def);
 extern bool LeakReclaims(const PoolDefinition *def);
 extern void LeakNoteRequest(int slotno);
 extern void LeakReleased(int slotno);
+extern void LeakReleasedLog(void);
 extern uint64 LeakHistoryAdd(const LeakEvent *event);
 extern void LeakHistoryEnd(uint64 seq, int64 handle, TimestampTz at,
 						   bool reclaimed);

@@ -44,7 +44,7 @@ ok( poll_until('the WARNING', sub {
 	'0.2 schema: pgpool_ext.leak_threshold applies');
 sq_ok($s, "SELECT pgpool_ext.release($h)");
 
-$local->safe_psql('postgres', 'ALTER EXTENSION pgpool_ext UPDATE');
+$local->safe_psql('postgres', "ALTER EXTENSION pgpool_ext UPDATE TO '0.3'");
 is($local->safe_psql('postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'pgpool_ext'"),
 	'0.3', 'updated to 0.3');

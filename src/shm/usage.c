@@ -423,6 +423,38 @@ UsageResetPool(int pool_idx)
 }
 
 /*
+ * UsageResume
+ *		The windows of a pool entry and of its partitions were written from
+ *		elsewhere (loaded by persistence): take the current values from the
+ *		live counts and account from now on, so the time in between counts
+ *		in no window.  Caller holds the global lock (shared at least) and
+ *		the pool lock exclusively.
+ */
+void
+UsageResume(int pool_idx)
+{
+	PoolUsage  *pu = PoolPoolUsage(pool_idx);
+	TimestampTz now = CoarseClock();
+	int			i;
+	int			g;
+
+	memset(pu->cur, 0, sizeof(pu->cur));
+	for (i = 0; i < PoolShared->npartitions; i++)
+	{
+		PartitionUsage *part = PoolPartitionUsage(i);
+
+		if (!PoolShared->partitions[i].in_use ||
+			PoolShared->partitions[i].pool != pool_idx)
+			continue;
+		usage_gauges(&PoolShared->partitions[i], part->cur);
+		part->last = now;
+		for (g = 0; g < USAGE_NGAUGES; g++)
+			pu->cur[g] += part->cur[g];
+	}
+	pu->last = now;
+}
+
+/*
  * usage_rotate_pool
  *		Advance pool p and its partitions to now; a new width begins a new
  *		interval now.  Takes the pool lock; caller holds the global lock.

@@ -23,6 +23,7 @@
 #include "backend/handle.h"
 #include "shm/leaks.h"
 #include "shm/shmem.h"
+#include "shm/statsfile.h"
 #include "worker/worker.h"
 
 PG_MODULE_MAGIC;
@@ -53,6 +54,7 @@ pgpool_shmem_startup(void)
 		prev_shmem_startup_hook();
 	PoolShmemStartup();
 	LeaksShmemStartup();
+	StatsFileStartup();			/* postmaster: statistics saved at shutdown */
 }
 
 /*

@@ -24,6 +24,7 @@
 #include "shm/leaks.h"
 #include "shm/shmem.h"
 #include "shm/statsfile.h"
+#include "shm/usage.h"
 #include "worker/worker.h"
 
 PG_MODULE_MAGIC;
@@ -44,6 +45,7 @@ pgpool_shmem_request(void)
 		prev_shmem_request_hook();
 	PoolShmemRequest();
 	LeaksShmemRequest();
+	UsageShmemRequest();
 }
 
 /* shmem_startup_hook */
@@ -54,6 +56,7 @@ pgpool_shmem_startup(void)
 		prev_shmem_startup_hook();
 	PoolShmemStartup();
 	LeaksShmemStartup();
+	UsageShmemStartup();
 	StatsFileStartup();			/* postmaster: statistics saved at shutdown */
 }
 

@@ -40,14 +40,21 @@
  *
  * The file: a header (magic, format version, the size of each saved
  * struct and the histogram scheme, so that a file of another build is
- * refused), the pool records (key, PoolStats), the partition records (key,
- * PartitionStats), and a CRC-32C of everything before it.  A short,
+ * refused), the pool records (key, PoolStats, PoolUsage), the partition
+ * records (key, PartitionStats, PartitionUsage), and a CRC-32C of
+ * everything before it.  A short,
  * garbled or foreign file is ignored with a LOG line and removed: the
  * statistics start from zero and the server runs on.  The structs are
  * written as they lie in memory (native byte order, as pg_stat_statements
  * does): the file belongs to this server only.  The recent-window rings
- * are tagged with absolute minutes, so the minutes saved age out of the
- * 5min window by themselves.
+ * are tagged with absolute minutes and the usage intervals carry their
+ * start, so what was saved ages out of the 5min window and of the 168
+ * intervals by itself.  Of the usage, the run-time state (current gauge
+ * values, the instant accounted up to, the interval width in force) is
+ * the new entry's, not the saved one: the time the server was down is in
+ * no window (statsfile_pool_usage).  At about 330 kB a pool and 38 kB a
+ * partition, the file is about 8 MB at the default max_pools and
+ * max_partitions when every entry is in use.
  *
  * Not saved: the leak history (shm/leaks.h).  Its events describe handles,
  * holder pids and statements of processes that no longer exist, an open
@@ -87,6 +94,7 @@
 
 #include "shm/pool.h"
 #include "shm/statsfile.h"
+#include "shm/usage.h"
 
 #define STATSFILE_MAGIC		0x50505354	/* "PPST" */
 #define STATSFILE_VERSION	1
@@ -97,6 +105,8 @@ typedef enum StatsFileSize
 	SF_SIZE_KEY = 0,
 	SF_SIZE_POOL_STATS,
 	SF_SIZE_PARTITION_STATS,
+	SF_SIZE_POOL_USAGE,
+	SF_SIZE_PARTITION_USAGE,
 	SF_SIZE_HIST_BUCKETS,
 	SF_SIZE_RING_SLOTS
 } StatsFileSize;
@@ -122,8 +132,10 @@ typedef struct StatsFileKey
 } StatsFileKey;
 
 /* Record sizes: a key, then the saved structs, byte for byte. */
-#define SF_POOL_RECORD		(sizeof(StatsFileKey) + sizeof(PoolStats))
-#define SF_PART_RECORD		(sizeof(StatsFileKey) + sizeof(PartitionStats))
+#define SF_POOL_RECORD \
+	(sizeof(StatsFileKey) + sizeof(PoolStats) + sizeof(PoolUsage))
+#define SF_PART_RECORD \
+	(sizeof(StatsFileKey) + sizeof(PartitionStats) + sizeof(PartitionUsage))
 
 /* A file being written, and the CRC of what was written so far. */
 typedef struct StatsFileWriter
@@ -147,6 +159,8 @@ static void statsfile_put_key(StatsFileWriter *w, int pool, const char *part);
 static char *statsfile_read(void);
 static const char *statsfile_check(const char *buf, Size len);
 static int	statsfile_match(const char *rec, StatsFileKey *key);
+static void statsfile_pool_usage(PoolUsage *dst, const char *saved);
+static void statsfile_partition_usage(PartitionUsage *dst, const char *saved);
 static void statsfile_apply(const char *buf, int *npools, int *nparts,
 							int *dropped);
 
@@ -235,6 +249,8 @@ statsfile_header(StatsFileHeader *hdr)
 	hdr->sizes[SF_SIZE_KEY] = sizeof(StatsFileKey);
 	hdr->sizes[SF_SIZE_POOL_STATS] = sizeof(PoolStats);
 	hdr->sizes[SF_SIZE_PARTITION_STATS] = sizeof(PartitionStats);
+	hdr->sizes[SF_SIZE_POOL_USAGE] = sizeof(PoolUsage);
+	hdr->sizes[SF_SIZE_PARTITION_USAGE] = sizeof(PartitionUsage);
 	hdr->sizes[SF_SIZE_HIST_BUCKETS] = HIST_NBUCKETS;
 	hdr->sizes[SF_SIZE_RING_SLOTS] = HIST_RING_SLOTS;
 }
@@ -309,6 +325,7 @@ statsfile_write(void)
 			continue;
 		statsfile_put_key(&w, i, "");
 		statsfile_put(&w, &PoolShared->pools[i].stats, sizeof(PoolStats));
+		statsfile_put(&w, PoolPoolUsage(i), sizeof(PoolUsage));
 	}
 	for (i = 0; i < PoolShared->npartitions; i++)
 	{
@@ -318,6 +335,7 @@ statsfile_write(void)
 			continue;
 		statsfile_put_key(&w, part->pool, part->key);
 		statsfile_put(&w, PoolPartitionStats(i), sizeof(PartitionStats));
+		statsfile_put(&w, PoolPartitionUsage(i), sizeof(PartitionUsage));
 	}
 	FIN_CRC32C(w.crc);
 	if (w.ok && fwrite(&w.crc, 1, sizeof(w.crc), w.file) != sizeof(w.crc))
@@ -453,6 +471,44 @@ statsfile_match(const char *rec, StatsFileKey *key)
 }
 
 /*
+ * statsfile_pool_usage / statsfile_partition_usage
+ *		Copy a saved PoolUsage (PartitionUsage) over the one of an entry just
+ *		put into use, keeping what the entry's present says: the current
+ *		gauge values (cur), the instant the areas are accounted up to
+ *		(last) and, for a pool, the interval width in force.  The windows
+ *		(totals, peaks, the minute ring, the interval ring and its wait
+ *		histograms) are the saved ones: the time the server was down is in
+ *		none of them (an interval's elapsed counts only the time tracked),
+ *		and the next interval begins when the ring's head one has ended.
+ *		Caller holds the pool lock exclusively.
+ */
+static void
+statsfile_pool_usage(PoolUsage *dst, const char *saved)
+{
+	TimestampTz last = dst->last;
+	int32		cur[USAGE_NGAUGES];
+	int32		width_s = dst->width_s;
+
+	memcpy(cur, dst->cur, sizeof(cur));
+	memcpy(dst, saved, sizeof(PoolUsage));
+	dst->last = last;
+	memcpy(dst->cur, cur, sizeof(cur));
+	dst->width_s = width_s;
+}
+
+static void
+statsfile_partition_usage(PartitionUsage *dst, const char *saved)
+{
+	TimestampTz last = dst->last;
+	int32		cur[USAGE_NGAUGES];
+
+	memcpy(cur, dst->cur, sizeof(cur));
+	memcpy(dst, saved, sizeof(PartitionUsage));
+	dst->last = last;
+	memcpy(dst->cur, cur, sizeof(cur));
+}
+
+/*
  * statsfile_apply
  *		Copy every record of a checked file into the entry it matches,
  *		making partitions as needed; count the pool and partition records
@@ -480,6 +536,8 @@ statsfile_apply(const char *buf, int *npools, int *nparts, int *dropped)
 		LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 		memcpy(&PoolShared->pools[pool].stats, rec + sizeof(key),
 			   sizeof(PoolStats));
+		statsfile_pool_usage(PoolPoolUsage(pool),
+							 rec + sizeof(key) + sizeof(PoolStats));
 		LWLockRelease(PoolLock(pool));
 		(*npools)++;
 	}
@@ -498,6 +556,8 @@ statsfile_apply(const char *buf, int *npools, int *nparts, int *dropped)
 		LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
 		memcpy(PoolPartitionStats(part), rec + sizeof(key),
 			   sizeof(PartitionStats));
+		statsfile_partition_usage(PoolPartitionUsage(part),
+								  rec + sizeof(key) + sizeof(PartitionStats));
 		LWLockRelease(PoolLock(pool));
 		(*nparts)++;
 	}

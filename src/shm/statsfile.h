@@ -5,9 +5,10 @@
  *	  shutdown, applied by the pool worker's first load of the pools.
  *
  * What is saved: every live pool's PoolStats (counters, stats_reset) and
- * the PartitionStats (latency histograms and outcome counts) of each of
- * its partitions, keyed by pool name, the definition's created_at and the
- * partition key.  The leak history is not saved (statsfile.c says why).
+ * PoolUsage (the usage_interval ring), and the PartitionStats (latency
+ * histograms and outcome counts) and PartitionUsage (time-weighted gauges
+ * and events) of each of its partitions, keyed by pool name, the
+ * definition's created_at and the partition key.  The leak history is not saved (statsfile.c says why).
  *
  * The call sites, in the order they run:
  *

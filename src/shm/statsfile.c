@@ -573,6 +573,7 @@ statsfile_apply(const char *buf, int *npools, int *nparts, int *dropped)
 void
 StatsFileApplyLocked(void)
 {
+	StatsFileHeader hdr;
 	int			npools = 0;
 	int			nparts = 0;
 	int			dropped = 0;
@@ -585,12 +586,13 @@ StatsFileApplyLocked(void)
 	if (loaded == NULL)
 		return;
 	statsfile_apply(loaded, &npools, &nparts, &dropped);
+	memcpy(&hdr, loaded, sizeof(hdr));
 	ereport(LOG,
-			(errmsg("pgpool_ext: restored the saved statistics of %d pools and %d partitions",
-					npools, nparts),
-			 dropped > 0 ?
-			 errdetail("%d saved entries matched no pool or partition and were discarded.",
-					   dropped) : 0));
+			(errmsg_plural("pgpool_ext: restored the statistics of %d pool saved at %s",
+						   "pgpool_ext: restored the statistics of %d pools saved at %s",
+						   npools, npools, timestamptz_to_str(hdr.saved_at)),
+			 errdetail("Partitions restored: %d.  Saved entries that matched no pool or partition, discarded: %d.",
+					   nparts, dropped)));
 }
 
 /*

@@ -49,7 +49,8 @@ OBJS = \
 	src/sql/views.o \
 	src/sql/latency.o \
 	src/sql/metrics.o \
-	src/sql/leaks.o
+	src/sql/leaks.o \
+	src/sql/usage_hourly.o
 
 EXTENSION = pgpool_ext
 DATA = sql/pgpool_ext--0.1.sql sql/pgpool_ext--0.1--0.2.sql \
@@ -64,7 +65,8 @@ SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.
-REGRESS = setup pools handles query security views latency metrics leaks
+REGRESS = setup pools handles query security views latency metrics leaks \
+	usage_hourly
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
 ISOLATION = queue_order handoff cancel_wait xact_release

@@ -5,3 +5,55 @@
 
 -- Version 0.4: usage over time, efficiency and sizing advice, the
 -- dashboard and the partitions view.  Each part below has its own section.
+
+-- Usage over time: the usage_hourly and usage_by_hour_of_day views
+-- (issue 9 item 2).
+--
+-- One row per pool and slot of pgpool_ext.usage_interval seconds (an hour
+-- by default; hour_start is the slot's start whatever its width,
+-- interval_s its width) for the pool's last 168 slots, the current one
+-- included (its averages over its elapsed part): events counted in the
+-- slot, the time-weighted average and the peak of the connections in use
+-- and of the backends waiting, the 95th percentile of the waits that ended
+-- in it (seconds; NULL when none was recorded).
+CREATE FUNCTION pgpool_ext.usage_hourly_info(
+    OUT pool_name text, OUT hour_start timestamptz, OUT interval_s integer,
+    OUT acquires bigint, OUT waits bigint, OUT timeouts bigint,
+    OUT errors bigint, OUT connects bigint, OUT closes bigint,
+    OUT avg_in_use double precision, OUT peak_in_use integer,
+    OUT avg_waiting double precision, OUT peak_waiting integer,
+    OUT wait_p95 double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgpool_ext_usage_hourly_info'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW pgpool_ext.usage_hourly AS
+    SELECT * FROM pgpool_ext.usage_hourly_info();
+
+-- The same slots folded onto the hour of the day their start falls in (in
+-- the session's TimeZone): days is the number of slots folded; counts add,
+-- averages are weighted by the time each slot covered, peaks are the
+-- highest, wait_p95 is that of all the folded slots' waits.
+CREATE FUNCTION pgpool_ext.usage_by_hour_info(
+    OUT hour_of_day integer, OUT pool_name text, OUT days bigint,
+    OUT acquires bigint, OUT waits bigint, OUT timeouts bigint,
+    OUT errors bigint, OUT connects bigint, OUT closes bigint,
+    OUT avg_in_use double precision, OUT peak_in_use integer,
+    OUT avg_waiting double precision, OUT peak_waiting integer,
+    OUT wait_p95 double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgpool_ext_usage_by_hour_info'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW pgpool_ext.usage_by_hour_of_day AS
+    SELECT * FROM pgpool_ext.usage_by_hour_info();
+
+-- Privileges: as the latency views (superusers and pg_read_all_stats).
+REVOKE ALL ON FUNCTION
+    pgpool_ext.usage_hourly_info(), pgpool_ext.usage_by_hour_info()
+    FROM PUBLIC;
+GRANT SELECT ON pgpool_ext.usage_hourly, pgpool_ext.usage_by_hour_of_day
+    TO pg_read_all_stats;
+GRANT EXECUTE ON FUNCTION
+    pgpool_ext.usage_hourly_info(), pgpool_ext.usage_by_hour_info()
+    TO pg_read_all_stats;

@@ -350,7 +350,8 @@ statsfile_write(void)
 		(void) unlink(PGPOOL_STATS_FILE_TMP);
 		return;
 	}
-	(void) durable_rename(PGPOOL_STATS_FILE_TMP, PGPOOL_STATS_FILE, LOG);
+	if (durable_rename(PGPOOL_STATS_FILE_TMP, PGPOOL_STATS_FILE, LOG) != 0)
+		(void) unlink(PGPOOL_STATS_FILE_TMP);
 }
 
 /*

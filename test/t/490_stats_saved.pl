@@ -1,10 +1,11 @@
-# Statistics survive a restart of the pool worker and a clean restart of
-# the server (saved in $PGDATA/pg_stat/pgpool_ext.stat at shutdown, read
-# back by the worker's first load), and are discarded after an
-# immediate-mode stop, as PostgreSQL's own statistics are.  A pool dropped
-# and created again under the same name does not inherit the old pool's
-# statistics; a garbled file or one of another build is ignored with a LOG
-# line and the server runs on with empty statistics.
+# Statistics (pools' counters, latency and histogram, usage_hourly)
+# survive a restart of the pool worker and a clean restart of the server
+# (saved in $PGDATA/pg_stat/pgpool_ext.stat at shutdown, read back by the
+# worker's first load, once), and are discarded after an immediate-mode
+# stop or a crash, as PostgreSQL's own statistics are.  A pool dropped and
+# created again under the same name does not inherit the old pool's
+# statistics; a garbled or truncated file, or one of another build, is
+# ignored with a LOG line and the server runs on with empty statistics.
 use strict;
 use warnings;
 
@@ -53,7 +54,9 @@ sub use_sv
 }
 
 # What a user sees of the statistics: the pools' counters, the latency
-# summaries and the histogram buckets since the last reset.
+# summaries and the histogram buckets since the last reset, and the usage
+# intervals with events (their averages are over the time tracked so far,
+# which grows as long as the current interval lasts: left out).
 sub snapshot
 {
 	return $local->safe_psql(
@@ -74,6 +77,15 @@ SELECT string_agg(format('%s/%s %s [%s,%s) %s', pool_name,
                          coalesce(partition, '*'), kind, lower, upper, count),
                   E'\n' ORDER BY pool_name, partition NULLS FIRST, kind, lower)
   FROM pgpool_ext.histogram WHERE time_window = 'total';
+SELECT string_agg(format('%s %s/%s acquires=%s waits=%s timeouts=%s '
+                         'errors=%s connects=%s closes=%s peak_in_use=%s '
+                         'peak_waiting=%s wait_p95=%s', pool_name,
+                         hour_start, interval_s, acquires, waits, timeouts,
+                         errors, connects, closes, peak_in_use,
+                         peak_waiting, wait_p95),
+                  E'\n' ORDER BY pool_name, hour_start)
+  FROM pgpool_ext.usage_hourly
+ WHERE acquires + waits + timeouts + errors + connects + closes > 0;
 });
 }
 
@@ -94,7 +106,10 @@ SELECT (SELECT count(*) FROM pgpool_ext.pools
          WHERE acquires + waits + timeouts + connects + connect_failures
                + closes > 0) = 0
    AND (SELECT count(*) FROM pgpool_ext.latency WHERE count > 0) = 0
-   AND (SELECT count(*) FROM pgpool_ext.histogram) = 0});
+   AND (SELECT count(*) FROM pgpool_ext.histogram) = 0
+   AND (SELECT count(*) FROM pgpool_ext.usage_hourly
+         WHERE acquires + waits + timeouts + errors + connects + closes
+               > 0) = 0});
 }
 
 # The server log written since $offset.
@@ -120,6 +135,7 @@ like($before, qr/^sv acquires=5 /m, 'sv counted five acquires');
 like($before, qr/^gone acquires=1 waits=\d+ timeouts=1 /m,
 	'gone counted the acquire and the timeout');
 like($before, qr{^sv/k1 query n=2 }m, 'partition k1 has its query latencies');
+like($before, qr{^sv \S+ \S+/\d+ acquires=5 }m, 'sv has a usage interval');
 note $before;
 
 # ---- a restart of the pool worker: nothing lost, nothing counted twice
@@ -219,8 +235,9 @@ ok($local->poll_query_until('postgres',
 is(all_empty(), 't', 'no statistics after a crash');
 ok(!-e $file, 'no file after a crash');
 
-# ---- a garbled file and a file of another build are ignored
+# ---- a garbled, a truncated file and a file of another build are ignored
 for my $case ([ 'garbled', 'checksum does not match' ],
+	[ 'truncated', 'too short' ],
 	[ 'another build', 'another version or build' ])
 {
 	my ($what, $detail) = @$case;
@@ -234,6 +251,10 @@ for my $case ([ 'garbled', 'checksum does not match' ],
 	{
 		seek($fh, (-s $file) / 2, 0);
 		print $fh 'garbage' x 4;
+	}
+	elsif ($what eq 'truncated')
+	{
+		truncate($fh, 10) or die "could not truncate $file: $!";
 	}
 	else
 	{

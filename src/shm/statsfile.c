@@ -50,11 +50,11 @@
  * are tagged with absolute minutes and the usage intervals carry their
  * start, so what was saved ages out of the 5min window and of the 168
  * intervals by itself.  Of the usage, the run-time state (current gauge
- * values, the instant accounted up to, the interval width in force) is
- * the new entry's, not the saved one: the time the server was down is in
- * no window (statsfile_pool_usage).  At about 330 kB a pool and 38 kB a
- * partition, the file is about 8 MB at the default max_pools and
- * max_partitions when every entry is in use.
+ * values, the instant accounted up to) is the new entry's, not the saved
+ * one: the time the server was down is in no window
+ * (statsfile_pool_usage).  At about 330 kB a pool and 38 kB a partition,
+ * the file is about 8 MB at the default max_pools and max_partitions when
+ * every entry is in use.
  *
  * Not saved: the leak history (shm/leaks.h).  Its events describe handles,
  * holder pids and statements of processes that no longer exist, an open
@@ -475,26 +475,26 @@ statsfile_match(const char *rec, StatsFileKey *key)
  * statsfile_pool_usage / statsfile_partition_usage
  *		Copy a saved PoolUsage (PartitionUsage) over the one of an entry just
  *		put into use, keeping what the entry's present says: the current
- *		gauge values (cur), the instant the areas are accounted up to
- *		(last) and, for a pool, the interval width in force.  The windows
- *		(totals, peaks, the minute ring, the interval ring and its wait
- *		histograms) are the saved ones: the time the server was down is in
- *		none of them (an interval's elapsed counts only the time tracked),
- *		and the next interval begins when the ring's head one has ended.
- *		Caller holds the pool lock exclusively.
+ *		gauge values (cur) and the instant the areas are accounted up to
+ *		(last).  The windows (totals, peaks, the minute ring, the interval
+ *		ring and its wait histograms) are the saved ones, so the time the
+ *		server was down is in none of them: an interval that spans the
+ *		restart has only its time tracked in its elapsed, and no interval
+ *		is begun for the time in between.  A pool keeps its saved interval
+ *		width: if pgpool_ext.usage_interval is now another, the janitor's
+ *		next UsageRotate begins a new interval, as after a reload.  Caller
+ *		holds the pool lock exclusively.
  */
 static void
 statsfile_pool_usage(PoolUsage *dst, const char *saved)
 {
 	TimestampTz last = dst->last;
 	int32		cur[USAGE_NGAUGES];
-	int32		width_s = dst->width_s;
 
 	memcpy(cur, dst->cur, sizeof(cur));
 	memcpy(dst, saved, sizeof(PoolUsage));
 	dst->last = last;
 	memcpy(dst->cur, cur, sizeof(cur));
-	dst->width_s = width_s;
 }
 
 static void

@@ -16,6 +16,7 @@ use PgpoolTAP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes ();
 
 my $remote = remote_node('remote');
 my $local = local_node('local');
@@ -271,5 +272,38 @@ for my $case ([ 'garbled', 'checksum does not match' ],
 	is(counter('sv', 'acquires'), '1', "$what: the server works");
 	$local->safe_psql('postgres', "SELECT pgpool_ext.reset_stats()");
 }
+
+# ---- the time the server was down is in no usage interval.  With
+# one-second intervals and the server down for more than two seconds, at
+# least one whole interval lies in the downtime: none is shown for it.
+$local->safe_psql('postgres',
+	"ALTER SYSTEM SET pgpool_ext.usage_interval = '1s'");
+$local->reload;
+ok( $local->poll_query_until('postgres',
+		"SELECT count(*) > 0 FROM pgpool_ext.usage_hourly "
+		  . "WHERE pool_name = 'sv' AND interval_s = 1"),
+	'one-second usage intervals');
+use_sv();
+$local->stop('fast');
+my $down_at = Time::HiRes::time();
+# the one wait of this test that is on the clock, not on the server
+ok(poll_until('the server is down for 2.5 s',
+		sub { Time::HiRes::time() > $down_at + 2.5 }),
+	'the server was down for 2.5 seconds');
+my $up_at = Time::HiRes::time();
+start_local();
+use_sv();
+is( $local->safe_psql(
+		'postgres',
+		"SELECT count(*) FROM pgpool_ext.usage_hourly WHERE pool_name = 'sv' "
+		  . "AND hour_start >= to_timestamp($down_at) "
+		  . "AND hour_start + interval '1 second' <= to_timestamp($up_at)"),
+	'0',
+	'no usage interval while the server was down');
+is( $local->safe_psql(
+		'postgres',
+		"SELECT sum(acquires) FROM pgpool_ext.usage_hourly WHERE pool_name = 'sv'"),
+	'2',
+	'the acquires before and after the restart are in usage_hourly');
 
 done_testing();

@@ -168,6 +168,14 @@ is(scalar(@restored), 1, 'the file was applied once');
 my $sv_line = (split /\n/, snapshot())[1];
 like($sv_line, qr/^sv acquires=6 /, 'the pools row of sv');
 
+# pg_ctl restart (fast mode) keeps them as well.
+$before = snapshot();
+{
+	delete local $ENV{PGAPPNAME};
+	$local->restart;
+}
+is(snapshot(), $before, 'the statistics are unchanged after pg_ctl restart');
+
 # ---- a pool dropped and created again while the server was down (its
 # definition row has a new created_at) starts from zero.  The change is
 # made in single-user mode, where no pool worker runs: the saved file

@@ -147,6 +147,7 @@ typedef struct StatsFileWriter
 
 /* The pool worker's copy of a pending file (TopMemoryContext). */
 static char *loaded = NULL;
+static bool read_done = false;	/* read (or refused) by this process */
 static bool applied = false;	/* stats_pending was cleared by this process */
 
 static bool statsfile_clean_shutdown(void);
@@ -357,15 +358,17 @@ statsfile_write(void)
 /*
  * StatsFileLoad
  *		Pool worker, before ApplyDefinitions takes its locks: while a file
- *		is pending, read and check it into local memory (once: an error
- *		before it is applied keeps the copy for the next try).
+ *		is pending, read and check it into local memory, once (a load put
+ *		off or failed before the file is applied keeps the copy, or the
+ *		refusal, for the next try).
  */
 void
 StatsFileLoad(void)
 {
-	if (!PoolShared->stats_pending || loaded != NULL)
+	if (!PoolShared->stats_pending || read_done)
 		return;
 	loaded = statsfile_read();
+	read_done = true;
 }
 
 /*
@@ -610,6 +613,7 @@ StatsFileDone(void)
 	if (loaded != NULL)
 		pfree(loaded);
 	loaded = NULL;
+	read_done = false;
 	if (unlink(PGPOOL_STATS_FILE) != 0 && errno != ENOENT)
 		ereport(LOG,
 				(errcode_for_file_access(),

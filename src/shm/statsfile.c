@@ -291,7 +291,8 @@ statsfile_put_key(StatsFileWriter *w, int pool, const char *part)
 /*
  * statsfile_write
  *		Write every live pool's statistics and its partitions', then move
- *		the file into place.  Failures are logged, never raised.
+ *		the file into place; nothing when no pool is live.  Failures are
+ *		logged, never raised.
  */
 static void
 statsfile_write(void)
@@ -307,6 +308,8 @@ statsfile_write(void)
 	for (i = 0; i < PoolShared->npartitions; i++)
 		hdr.nparts += (PoolShared->partitions[i].in_use &&
 					   statsfile_pool_saved(PoolShared->partitions[i].pool));
+	if (hdr.npools == 0)
+		return;					/* no pool (single-user mode, say): no file */
 
 	w.file = AllocateFile(PGPOOL_STATS_FILE_TMP, PG_BINARY_W);
 	if (w.file == NULL)

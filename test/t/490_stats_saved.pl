@@ -157,12 +157,16 @@ like(log_since($offset),
 	'LOG: what was restored');
 
 # Applied once per shared-memory lifetime: a worker restart after more
-# work keeps the new counts, it does not apply the file again.
+# work, and the new worker's load of the definitions (a definition
+# changed), keep the new counts: the file is not applied again.
 use_sv();
 $old = worker_pid($local);
 $local->safe_psql('postgres', "SELECT pg_terminate_backend($old)");
 wait_new_worker($local, $old);
-is(counter('sv', 'acquires'), '6', 'a worker restart applies nothing again');
+$local->safe_psql('postgres',
+	"SELECT pgpool_ext.alter_pool('gone', max_size => 1)");
+is(counter('sv', 'acquires'), '6',
+	'a worker restart and its next load apply nothing again');
 my @restored = log_since($offset) =~ /restored the statistics/g;
 is(scalar(@restored), 1, 'the file was applied once');
 my $sv_line = (split /\n/, snapshot())[1];

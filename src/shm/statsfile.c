@@ -10,8 +10,11 @@
  * nonzero code (a crash, or the crash-restart cycle's shmem_exit(1)), nor
  * when the control file does not say "shut down" (an immediate stop: the
  * shutdown checkpoint never ran), nor while a saved file was never applied
- * (the worker never loaded the pools: that file stays as it is).  The file
- * is written to a temporary name, then durable_rename()d into place.
+ * (the worker never loaded the pools: that file stays as it is).  The
+ * control file matters: after "pg_ctl stop -m immediate" the PostgreSQL 15
+ * postmaster exits with code 0 too (TAP 490 sees the LOG line), so the
+ * exit code alone, pg_stat_statements' test, would save then.  The file is
+ * written to a temporary name, then durable_rename()d into place.
  *
  * Discarding.  PostgreSQL 15 drops its own statistics when the startup
  * process finds that the server did not shut down cleanly
@@ -42,9 +45,10 @@
  * struct and the histogram scheme, so that a file of another build is
  * refused), the pool records (key, PoolStats, PoolUsage), the partition
  * records (key, PartitionStats, PartitionUsage), and a CRC-32C of
- * everything before it.  A short,
- * garbled or foreign file is ignored with a LOG line and removed: the
- * statistics start from zero and the server runs on.  The structs are
+ * everything before it.  A short, garbled or foreign file is ignored with
+ * a LOG line and removed: the statistics start from zero and the server
+ * runs on.  A change to the meaning of a saved struct that keeps its size
+ * must raise STATSFILE_VERSION.  The structs are
  * written as they lie in memory (native byte order, as pg_stat_statements
  * does): the file belongs to this server only.  The recent-window rings
  * are tagged with absolute minutes and the usage intervals carry their

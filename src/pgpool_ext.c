@@ -23,6 +23,7 @@
 #include "backend/handle.h"
 #include "shm/leaks.h"
 #include "shm/shmem.h"
+#include "shm/statsfile.h"
 #include "shm/usage.h"
 #include "worker/worker.h"
 
@@ -56,6 +57,7 @@ pgpool_shmem_startup(void)
 	PoolShmemStartup();
 	LeaksShmemStartup();
 	UsageShmemStartup();
+	StatsFileStartup();			/* postmaster: statistics saved at shutdown */
 }
 
 /*

@@ -284,6 +284,14 @@ typedef struct PoolSharedState
 
 	pg_atomic_uint32 janitor_wanted;	/* [BW] something changed: look now */
 
+	/*
+	 * A statistics file saved at the last clean shutdown waits for the
+	 * worker's first load of the pools (shm/statsfile.c).  Set by the
+	 * postmaster at creation; cleared [W] under the global lock (exclusive)
+	 * when applied.
+	 */
+	bool		stats_pending;
+
 	int			npools;
 	int			npartitions;
 	int			nslots;

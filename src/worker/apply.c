@@ -10,7 +10,9 @@
  * dropped and created again (another created_at), is dropped: marked
  * dropping, its waiters woken; the janitor closes its connections and
  * frees the entry.  A refused definition (LoadVerdict) leaves its pool as
- * it was, minus revoked grants, or is not loaded.
+ * it was, minus revoked grants, or is not loaded.  The first apply in a
+ * shared-memory lifetime also copies the statistics saved at the last
+ * clean shutdown into the entries it made (shm/statsfile.c).
  *
  * Locking: ApplyDefinitions holds the global lock exclusively throughout
  * and takes each pool's lock, exclusively, to change it (shmem.h's order).
@@ -26,6 +28,7 @@
 
 #include "shm/pool.h"
 #include "shm/stats.h"
+#include "shm/statsfile.h"
 #include "shm/usage.h"
 #include "worker/apply.h"
 #include "worker/janitor.h"
@@ -49,6 +52,7 @@ ApplyDefinitions(LoadedDefinition *lds, int n)
 	bool	   *seen = palloc0(sizeof(bool) * PoolShared->npools);
 	int			i;
 
+	StatsFileLoad();			/* statistics saved at the last shutdown */
 	LWLockAcquire(&PoolShared->lock, LW_EXCLUSIVE);
 	for (i = 0; i < n; i++)
 	{
@@ -102,7 +106,10 @@ ApplyDefinitions(LoadedDefinition *lds, int n)
 			continue;
 		apply_drop_pool(i);
 	}
+	/* the first load since shared memory was made restores saved stats */
+	StatsFileApplyLocked();
 	LWLockRelease(&PoolShared->lock);
+	StatsFileDone();
 	pfree(seen);
 }
 

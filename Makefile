@@ -8,6 +8,7 @@ OBJS = \
 	src/common/conninfo.o \
 	src/common/pgpool_errors.o \
 	src/common/text.o \
+	src/common/erlang.o \
 	src/shm/shmem.o \
 	src/shm/pool.o \
 	src/shm/waitq.o \
@@ -117,10 +118,12 @@ drop-test-databases:
 
 # Unit tests: standalone programs built against the server headers of
 # $(PG_CONFIG) and linked with the module they test; no server runs.
-UNIT_TESTS = test/unit/test_histogram
+UNIT_TESTS = test/unit/test_histogram test/unit/test_erlang
 
 .PHONY: unit-check
 unit-check:
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o test/unit/test_histogram \
 		test/unit/test_histogram.c src/shm/histogram.c -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o test/unit/test_erlang \
+		test/unit/test_erlang.c src/common/erlang.c -lm
 	@set -e; for t in $(UNIT_TESTS); do echo "$$t"; $$t; done

@@ -48,6 +48,7 @@ OBJS = \
 	src/sql/query.o \
 	src/sql/views.o \
 	src/sql/latency.o \
+	src/sql/efficiency.o \
 	src/sql/metrics.o \
 	src/sql/leaks.o
 
@@ -64,7 +65,7 @@ SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.
-REGRESS = setup pools handles query security views latency metrics leaks
+REGRESS = setup pools handles query security views latency metrics leaks efficiency
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
 ISOLATION = queue_order handoff cancel_wait xact_release

@@ -56,7 +56,8 @@ my ($rec, $saturation, $advice) = split /\|/,
   $local->safe_psql('postgres',
 	"SELECT recommended_max_size, saturation, advice FROM pgpool_ext.efficiency
 	  WHERE pool_name = 'effr' AND partition IS NULL AND time_window = 'total'");
-note "recommended $rec, saturation $saturation: $advice";
+note $local->safe_psql('postgres',
+	"SELECT * FROM pgpool_ext.efficiency WHERE pool_name = 'effr' AND partition IS NULL");
 ok($rec > 2, "the model wants more than half of max_size ($rec)");
 like(
 	$advice,

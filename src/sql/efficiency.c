@@ -250,9 +250,9 @@ efficiency_recommend(const EfficiencyInput *in, const double *m)
  *		The advice of a row, one line, by the first rule that applies:
  *		not enough data; a load beyond the model's range; connections that
  *		failed to open while clients waited (the remote is the bottleneck);
- *		a partition's share; raise (noting holders that sit on idle
- *		connections); right (max_size at most 25 %, or 1, above the
- *		recommendation); lower.
+ *		a partition's share; more than pgpool_ext.max_connections; raise
+ *		(noting holders that sit on idle connections); right (max_size at
+ *		most 25 %, or 1, above the recommendation); lower.
  */
 static void
 efficiency_advise(const EfficiencyInput *in, const EfficiencyRow *row,
@@ -283,6 +283,10 @@ efficiency_advise(const EfficiencyInput *in, const EfficiencyRow *row,
 		snprintf(advice, EFFICIENCY_ADVICE_LEN,
 				 "this partition's load needs %d connections for a wait p95 under %d ms (the pool's max_size %d is shared by its partitions)",
 				 rec, target_ms, max_size);
+	else if (rec > pgpool_max_connections)
+		snprintf(advice, EFFICIENCY_ADVICE_LEN,
+				 "raise pgpool_ext.max_connections (now %d) and max_size to %d: wait p95 would drop under %d ms",
+				 pgpool_max_connections, rec, target_ms);
 	else if (rec > max_size && m[EFF_BUSY_SHARE] < EFFICIENCY_LOW_BUSY_SHARE)
 		snprintf(advice, EFFICIENCY_ADVICE_LEN,
 				 "holders sit on idle connections (busy %.0f %% of the hold): release handles sooner, or raise max_size to %d for a wait p95 under %d ms",

@@ -46,7 +46,12 @@
  * Locking: none.  Every counter is a pg_atomic_uint64: recording is two
  * atomic adds and, when the value is a new maximum, a compare-and-swap
  * loop; it takes no lock, allocates nothing and never reports an error,
- * so it may be called while holding a spinlock.  Readers copy the counters
+ * so it may be called while holding a spinlock.  A histogram and ring
+ * whose every recorder holds one same lock exclusively, and every reader
+ * at least shared, may instead be recorded with HistRecord(..., locked):
+ * plain loads and stores, no locked instruction (a few ns instead of
+ * 30); such a ring must not be passed to HistRingRotate.  A histogram is
+ * recorded one way only.  Readers copy the counters
  * one by one; a snapshot taken while others record is not instantaneous,
  * but every value it counts in a bucket is also in its sum and under its
  * maximum (recorders write the maximum, then the sum, then the bucket;
@@ -169,6 +174,8 @@ extern void HistRingInit(HistRing *ring);
 extern bool HistRingRecord(HistRing *ring, uint64 minute, uint64 us);
 extern void HistRingRotate(HistRing *ring, uint64 minute);
 extern void HistRingReset(HistRing *ring);
+extern bool HistRecord(Histogram *h, HistRing *ring, uint64 minute,
+					   uint64 us, bool locked);
 extern void HistRingRead(const HistRing *ring, uint64 minute,
 						 HistSnapshot *snap);
 

@@ -106,6 +106,29 @@ BEGIN
     RETURN bench_us(t0, n);
 END $$;
 
+-- T1, T3: what pgpool_ext.track_timing costs.  bench_timing('P1' or 'P3',
+-- n, blocks) runs blocks pairs of bench_<c>(n) in this session, one with
+-- track_timing on and one with it off, in the order on/off, then off/on,
+-- and so on (so that a drift of the machine hits both settings alike), and
+-- returns the median block of each setting, microseconds per iteration.
+CREATE FUNCTION bench_timing(c text, n int, blocks int,
+    OUT on_us float8, OUT off_us float8)
+LANGUAGE plpgsql AS $$
+DECLARE ons float8[] := '{}'; offs float8[] := '{}'; t float8; s text;
+BEGIN
+    FOR b IN 1..blocks LOOP
+        FOREACH s IN ARRAY CASE WHEN b % 2 = 1 THEN ARRAY['on', 'off']
+                                ELSE ARRAY['off', 'on'] END LOOP
+            PERFORM set_config('pgpool_ext.track_timing', s, false);
+            EXECUTE format('SELECT bench_%s($1)', c) INTO t USING n;
+            IF s = 'on' THEN ons := ons || t; ELSE offs := offs || t; END IF;
+        END LOOP;
+    END LOOP;
+    PERFORM set_config('pgpool_ext.track_timing', 'on', false);
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) INTO on_us FROM unnest(ons) x;
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) INTO off_us FROM unnest(offs) x;
+END $$;
+
 -- What the whole machine did meanwhile, from /proc/stat: context switches
 -- and busy CPU time in clock ticks (user, nice, system, irq, softirq, steal).
 CREATE FUNCTION bench_machine(OUT ctxt bigint, OUT busy bigint) LANGUAGE sql AS $$

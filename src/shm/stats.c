@@ -53,6 +53,7 @@
 StaticAssertDecl(sizeof(PartitionStats) == 37400,
 				 "the size stated in stats.h");
 #endif
+StaticAssertDecl(sizeof(PoolStats) == 56, "the size stated in stats.h");
 
 static bool stats_outcome_prepare(StatsOutcomeRing *ring, uint64 minute);
 static void stats_count_outcome(PartitionStats *ps, uint64 minute,

@@ -43,6 +43,12 @@ typedef enum PoolCounter
 
 #define PGPOOL_NCOUNTERS	(STAT_CLOSES + 1)
 
+/*
+ * The counters of one pool, in its PoolEntry: 56 bytes.  With the partition
+ * entry each pool slot adds to the table (its default partition), the
+ * statistics of a pool take 37,456 bytes and those of each further
+ * partition 37,400 (PartitionStats).
+ */
 typedef struct PoolStats
 {
 	uint64		counters[PGPOOL_NCOUNTERS];

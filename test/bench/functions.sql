@@ -110,9 +110,11 @@ END $$;
 -- n, blocks) runs blocks pairs of bench_<c>(n) in this session, one with
 -- track_timing on and one with it off, in the order on/off, then off/on,
 -- and so on (so that a drift of the machine hits both settings alike), and
--- returns the median block of each setting, microseconds per iteration.
+-- returns the median block of each setting, microseconds per iteration, and
+-- the median of the ratios on/off of the pairs (each pair ran within a few
+-- milliseconds: the estimate least moved by the machine's noise).
 CREATE FUNCTION bench_timing(c text, n int, blocks int,
-    OUT on_us float8, OUT off_us float8)
+    OUT on_us float8, OUT off_us float8, OUT ratio float8)
 LANGUAGE plpgsql AS $$
 DECLARE ons float8[] := '{}'; offs float8[] := '{}'; t float8; s text;
 BEGIN
@@ -127,6 +129,8 @@ BEGIN
     PERFORM set_config('pgpool_ext.track_timing', 'on', false);
     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) INTO on_us FROM unnest(ons) x;
     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) INTO off_us FROM unnest(offs) x;
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a / b) INTO ratio
+      FROM unnest(ons, offs) AS p(a, b);
 END $$;
 
 -- What the whole machine did meanwhile, from /proc/stat: context switches

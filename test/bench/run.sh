@@ -76,7 +76,7 @@
 #
 # Environment:
 #   BENCH_QUICK=1    shorter run (a fifth of the iterations, pgbench -T 2,
-#                    200,000 rows, 40 on/off block pairs instead of 100)
+#                    200,000 rows, 100 on/off block pairs instead of 400)
 #   BENCH_OUT        result file (default /tmp/pgpool_bench/results.txt); a
 #                    dated copy, <name>-YYYYmmdd-HHMMSS.txt, is written
 #                    beside it.  Nothing is written into the source tree
@@ -121,15 +121,17 @@ declare -A ITER=(
 	[P1]=20000 [P2]=20000 [P2t]=20000 [P3]=200000
 )
 # T1, T3: the case each times, its iterations per block, and the block
-# pairs (one on, one off) of a repetition.
+# pairs (one on, one off) of a repetition.  Blocks last about a millisecond,
+# shorter than a scheduler time slice: on a busy machine most pairs then
+# run without being preempted, and the median pair is one of those.
 TCASES=(T1 T3)
-declare -A TCASE=([T1]=P1 [T3]=P3) TITER=([T1]=50 [T3]=20000)
-TBLOCKS=100
+declare -A TCASE=([T1]=P1 [T3]=P3) TITER=([T1]=10 [T3]=2000)
+TBLOCKS=400
 if [ "$QUICK" = 1 ]; then
 	for k in "${!ITER[@]}"; do
 		ITER[$k]=$((ITER[$k] / 5))
 	done
-	TBLOCKS=40
+	TBLOCKS=100
 	PGBENCH_T=${BENCH_PGBENCH_T:-2}
 	ROWS=${BENCH_ROWS:-200000}
 	MODE=quick
@@ -363,7 +365,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	for t in "${TCASES[@]}"; do
 		c=${TCASE[$t]}
 		n=${TITER[$t]}
-		if row=$(local_psql -At -F ' ' -c "SELECT bench_$c($n)" \
+		if row=$(local_psql -At -F ' ' -c "SELECT bench_$c($((n * 20)))" \
 			-c "SELECT * FROM bench_timing('$c', $n, $TBLOCKS)" 2>"$WORK/case.err" | tail -n 1) &&
 			read -r on off r <<<"$row" && [ -n "$r" ]; then
 			TON[$t]+="$on "

@@ -30,12 +30,12 @@
  * (granted, timed out or given up) and each hold are recorded in the
  * latency statistics of their partition (shm/stats.c) unless
  * pgpool_ext.track_timing is off, under the pool lock, which every
- * recorder of these two distributions holds.  No clock is read for it: an
- * acquire granted at once is a wait of 0 (the slot clock of the grant picks
- * its minute), a queued wait runs from wait_start (read for the timeout
- * anyway) to the grant, and a hold from acquired_at to the release on the
- * slot clock (PoolSlotClock, a few ms coarse) that both are read from
- * anyway.
+ * recorder of these two distributions holds.  An acquire granted at once
+ * reads no clock for it: it is a wait of 0 (the slot clock of the grant
+ * picks its minute); a queued wait runs from wait_start (read for the
+ * timeout anyway) to a clock read at its end; a hold runs from acquired_at
+ * to the release on the slot clock both are read from anyway
+ * (PoolSlotClock, up to a tick, 4 ms, coarse: README, Precision).
  *
  * Leaks: for a pool with leak detection on, acquire records where it was
  * called (leak_site.c); the release of a handle reported as leaked logs

@@ -201,32 +201,38 @@ stats_record_locked(PartitionStats *ps, StatsKind kind, uint64 us,
 /*
  * StatsRecordWait
  *		A wait in the queue that began at start ends now: granted
- *		(STATS_DONE), timed out or given up.  Caller holds the pool lock
- *		exclusively.
+ *		(STATS_DONE), timed out or given up.  Returns the wait recorded, µs,
+ *		or -1 with track_timing off (for other statistics of the same wait).
+ *		Caller holds the pool lock exclusively.
  */
-void
+int64
 StatsRecordWait(PartitionStats *ps, TimestampTz start, StatsOutcome outcome)
 {
 	TimestampTz now;
+	uint64		us;
 
 	if (!pgpool_track_timing)
-		return;
+		return -1;
 	now = GetCurrentTimestamp();
-	stats_record_locked(ps, STATS_WAIT,
-						now > start ? (uint64) (now - start) : 0, now, outcome);
+	us = now > start ? (uint64) (now - start) : 0;
+	stats_record_locked(ps, STATS_WAIT, us, now, outcome);
+	return (int64) us;
 }
 
 /*
  * StatsRecordNoWait
  *		An acquire was granted without queuing: a wait of 0, recorded
  *		without reading a clock (when: the slot clock the grant read).
+ *		Returns 0, or -1 with track_timing off (as StatsRecordWait).
  *		Caller holds the pool lock exclusively.
  */
-void
+int64
 StatsRecordNoWait(PartitionStats *ps, TimestampTz when)
 {
-	if (pgpool_track_timing)
-		stats_record_locked(ps, STATS_WAIT, 0, when, STATS_DONE);
+	if (!pgpool_track_timing)
+		return -1;
+	stats_record_locked(ps, STATS_WAIT, 0, when, STATS_DONE);
+	return 0;
 }
 
 /*

@@ -135,9 +135,9 @@ extern void StatsLatencyShmemInit(PartitionStats *stats, int npartitions);
 extern TimestampTz StatsClock(void);
 extern void StatsRecord(PartitionStats *ps, StatsKind kind, TimestampTz start,
 						TimestampTz end, StatsOutcome outcome);
-extern void StatsRecordWait(PartitionStats *ps, TimestampTz start,
-							StatsOutcome outcome);
-extern void StatsRecordNoWait(PartitionStats *ps, TimestampTz when);
+extern int64 StatsRecordWait(PartitionStats *ps, TimestampTz start,
+							 StatsOutcome outcome);
+extern int64 StatsRecordNoWait(PartitionStats *ps, TimestampTz when);
 extern void StatsRecordHold(PartitionStats *ps, TimestampTz granted,
 							TimestampTz released);
 extern void StatsResetPartition(PartitionStats *ps);

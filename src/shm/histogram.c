@@ -473,11 +473,11 @@ HistRingRecord(HistRing *ring, uint64 minute, uint64 us)
 }
 
 /*
- * HistRecord
- *		Count one value, µs, measured in minute, in both windows: the
- *		since-reset histogram h and the ring (HistogramRecord and
- *		HistRingRecord in one, finding the bucket once).  Returns false if
- *		the value was left out of the ring.
+ * hist_record
+ *		HistRecord (histogram.h): count one value, µs, measured in minute,
+ *		in both windows: the since-reset histogram h and the ring
+ *		(HistogramRecord and HistRingRecord in one, finding the bucket
+ *		once).  Returns false if the value was left out of the ring.
  *
  * locked: every writer of h and ring holds one same lock exclusively, as
  * the caller does, and every reader holds it at least shared: the counters
@@ -486,9 +486,9 @@ HistRingRecord(HistRing *ring, uint64 minute, uint64 us)
  * whose slot already counts a later minute, the clock having gone back, is
  * dropped).  Not locked: lock-free, with atomic adds, as HistogramRecord.
  */
-bool
-HistRecord(Histogram *h, HistRing *ring, uint64 minute, uint64 us,
-		   bool locked)
+static pg_attribute_always_inline bool
+hist_record(Histogram *h, HistRing *ring, uint64 minute, uint64 us,
+			bool locked)
 {
 	HistRingSlot *slot = &ring->slots[minute % HIST_RING_SLOTS];
 	int			bucket = hist_bucket(us);
@@ -512,6 +512,20 @@ HistRecord(Histogram *h, HistRing *ring, uint64 minute, uint64 us,
 			hist_add(&slot->hist, bucket, us);
 	}
 	return in_ring;
+}
+
+/* HistRecord(..., false): lock-free, with atomics. */
+bool
+HistRecordShared(Histogram *h, HistRing *ring, uint64 minute, uint64 us)
+{
+	return hist_record(h, ring, minute, us, false);
+}
+
+/* HistRecord(..., true): under the one lock of every writer. */
+bool
+HistRecordLocked(Histogram *h, HistRing *ring, uint64 minute, uint64 us)
+{
+	return hist_record(h, ring, minute, us, true);
 }
 
 /*

@@ -176,8 +176,23 @@ extern void HistRingInit(HistRing *ring);
 extern bool HistRingRecord(HistRing *ring, uint64 minute, uint64 us);
 extern void HistRingRotate(HistRing *ring, uint64 minute);
 extern void HistRingReset(HistRing *ring);
-extern bool HistRecord(Histogram *h, HistRing *ring, uint64 minute,
-					   uint64 us, bool locked);
+extern bool HistRecordShared(Histogram *h, HistRing *ring, uint64 minute,
+							 uint64 us);
+extern bool HistRecordLocked(Histogram *h, HistRing *ring, uint64 minute,
+							 uint64 us);
+
+/*
+ * Count one value, µs, measured in minute, in both windows (histogram.c,
+ * hist_record); locked: see Locking above.  Returns false if the value was
+ * left out of the ring.
+ */
+static inline bool
+HistRecord(Histogram *h, HistRing *ring, uint64 minute, uint64 us,
+		   bool locked)
+{
+	return locked ? HistRecordLocked(h, ring, minute, us) :
+		HistRecordShared(h, ring, minute, us);
+}
 extern void HistRingRead(const HistRing *ring, uint64 minute,
 						 HistSnapshot *snap);
 

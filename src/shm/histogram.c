@@ -278,10 +278,13 @@ hist_add(Histogram *h, int bucket, uint64 us)
 static inline void
 hist_add_locked(Histogram *h, int bucket, uint64 us)
 {
-	if (us > pg_atomic_read_u64(&h->max))
-		pg_atomic_write_u64(&h->max, us);
+	/* a 0 (a wait served at once) changes neither: their line is not read */
 	if (us > 0)
+	{
+		if (us > pg_atomic_read_u64(&h->max))
+			pg_atomic_write_u64(&h->max, us);
 		pg_atomic_write_u64(&h->sum, pg_atomic_read_u64(&h->sum) + us);
+	}
 	pg_atomic_write_u64(&h->buckets[bucket],
 						pg_atomic_read_u64(&h->buckets[bucket]) + 1);
 }

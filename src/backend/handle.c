@@ -29,7 +29,13 @@
  * handle_abandon_wait() so nothing is left queued.  Each acquire's wait
  * (granted, timed out or given up) and each hold are recorded in the
  * latency statistics of their partition (shm/stats.c) unless
- * pgpool_ext.track_timing is off.
+ * pgpool_ext.track_timing is off, under the pool lock, which every
+ * recorder of these two distributions holds.  An acquire granted at once
+ * reads no clock for it: it is a wait of 0 (the slot clock of the grant
+ * picks its minute); a queued wait runs from wait_start (read for the
+ * timeout anyway) to a clock read at its end; a hold runs from acquired_at
+ * to the release on the slot clock both are read from anyway
+ * (PoolSlotClock, up to a tick, 4 ms, coarse: README, Precision).
  *
  * Leaks: for a pool with leak detection on, acquire records where it was
  * called (leak_site.c); the release of a handle reported as leaked logs
@@ -86,12 +92,11 @@ static HandleCheck *handle_checks = NULL;	/* nslots entries */
 static bool config_changed_in_xact = false;
 static int	xact_handles = 0;	/* transaction-scoped handles held */
 static bool waiting_on_pool = false;
-static TimestampTz acquire_started = 0;	/* StatsClock() at acquire */
 
 static void handle_exit_callback(int code, Datum arg);
 static void handle_abandon_wait(void);
 static int	handle_wait_for_grant(PoolRef *ref, int timeout_ms);
-static void handle_release_locked(int slotno);
+static void handle_release_locked(int slotno, bool held);
 static int	handle_pick_idle(PoolEntry *pool, PartitionEntry *part);
 static void handle_check_password(int slotno, PoolRef *ref);
 static bool handle_free_slot_exists(void);
@@ -100,7 +105,6 @@ static int	handle_lock_held(int64 handle);
 static void handle_recheck(int64 handle, int slotno, uint64 loaded,
 						   bool for_release);
 static void handle_note_checked(int slotno, int64 handle, uint64 loaded);
-static void handle_record_hold(int slotno);
 static BackendEntry *my_entry(void);
 
 static BackendEntry *
@@ -184,7 +188,6 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	int64		handle;
 
 	HandleInitBackend();
-	acquire_started = StatsClock();
 	loaded = LookupPoolForUse(pool_name, &ref);	/* what the usage check was made with */
 	is_superuser = superuser();	/* not under the pool lock: may read a catalog */
 	if ((partition == NULL || partition[0] == '\0') && ref.default_partition >= 0)
@@ -215,9 +218,9 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	{
 		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(),
 					  is_superuser, scope);
-		StatsRecordWait(PoolPartitionStats(part_idx), acquire_started,
-						STATS_DONE);
-		UsageRecordWait(part_idx, acquire_started);
+		UsageRecordWait(part_idx,
+						StatsRecordNoWait(PoolPartitionStats(part_idx),
+										  PoolShared->slots[slotno].acquired_at));
 		LWLockRelease(&pool->lock);
 	}
 	else
@@ -304,9 +307,9 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 		{
 			be->granted_slot = -1;
 			waiting_on_pool = false;
-			StatsRecordWait(PoolPartitionStats(be->wait_partition),
-							acquire_started, STATS_DONE);
-			UsageRecordWait(be->wait_partition, acquire_started);
+			UsageRecordWait(be->wait_partition,
+							StatsRecordWait(PoolPartitionStats(be->wait_partition),
+											be->wait_start, STATS_DONE));
 			LWLockRelease(&pool->lock);
 			return slotno;
 		}
@@ -338,9 +341,9 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 				pool->nwaiting--;
 				StatsCount(&pool->stats, STAT_TIMEOUTS);
 				UsageCount(be->wait_partition, USAGE_TIMEOUTS);
-				StatsRecordWait(PoolPartitionStats(be->wait_partition),
-								acquire_started, STATS_TIMEOUT);
-				UsageRecordWait(be->wait_partition, acquire_started);
+				UsageRecordWait(be->wait_partition,
+								StatsRecordWait(PoolPartitionStats(be->wait_partition),
+												be->wait_start, STATS_TIMEOUT));
 				waiting_on_pool = false;
 				strlcpy(last_error, pool->last_error, sizeof(last_error));
 				below_max = pool->nconns - pool->nclosing < pool->def.max_size;
@@ -404,9 +407,9 @@ handle_abandon_wait(void)
 		return;
 	pool = &PoolShared->pools[be->wait_pool];
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
-	StatsRecordWait(PoolPartitionStats(be->wait_partition), acquire_started,
-					STATS_CANCEL);
-	UsageRecordWait(be->wait_partition, acquire_started);
+	UsageRecordWait(be->wait_partition,
+					StatsRecordWait(PoolPartitionStats(be->wait_partition),
+									be->wait_start, STATS_CANCEL));
 	if (be->granted_slot >= 0)
 	{
 		int			slotno = be->granted_slot;
@@ -414,7 +417,7 @@ handle_abandon_wait(void)
 		be->granted_slot = -1;
 		if (PoolShared->slots[slotno].scope == SCOPE_TRANSACTION)
 			xact_handles++;		/* balanced by the release below */
-		handle_release_locked(slotno);
+		handle_release_locked(slotno, false);
 	}
 	else if (be->waiting)
 	{
@@ -610,18 +613,24 @@ HandleLock(int64 handle, bool for_release)
 
 /*
  * handle_release_locked
- *		Give a held slot back.  Caller holds the slot's pool lock
- *		exclusively and has checked that this backend holds it.
+ *		Give a held slot back; held: its holder had it (a grant found while
+ *		abandoning the wait was never held), so record the hold.  Caller
+ *		holds the slot's pool lock exclusively and has checked that this
+ *		backend holds it.
  */
 static void
-handle_release_locked(int slotno)
+handle_release_locked(int slotno, bool held)
 {
 	SlotEntry  *slot = &PoolShared->slots[slotno];
+	TimestampTz now = PoolSlotClock();
 
+	if (held)
+		StatsRecordHold(PoolPartitionStats(slot->partition),
+						slot->acquired_at, now);
 	LeakReleased(slotno);		/* a reported leak's end: LeakReleasedLog */
 	if (slot->scope == SCOPE_TRANSACTION && xact_handles > 0)
 		xact_handles--;
-	slot->last_used_at = PoolSlotClock();
+	slot->last_used_at = now;
 	if (slot->state == SLOT_ACQUIRED && !ChannelInFlight(slotno))
 	{
 		/*
@@ -661,21 +670,6 @@ handle_release_locked(int slotno)
 }
 
 /*
- * handle_record_hold
- *		The holder releases slotno now: record how long it was held, on the
- *		slot clock acquired_at was read from.  Caller holds the pool lock.
- */
-static void
-handle_record_hold(int slotno)
-{
-	SlotEntry  *slot = &PoolShared->slots[slotno];
-
-	if (pgpool_track_timing)
-		StatsRecord(PoolPartitionStats(slot->partition), STATS_HOLD,
-					slot->acquired_at, PoolSlotClock(), STATS_DONE);
-}
-
-/*
  * HandleRelease
  *		release(handle): give the connection back.
  */
@@ -688,8 +682,7 @@ HandleRelease(int64 handle)
 	ChannelCheckRelease(handle);	/* not while its rows are being read */
 	slotno = HandleLock(handle, true);
 	pool = PoolShared->slots[slotno].pool;
-	handle_record_hold(slotno);
-	handle_release_locked(slotno);
+	handle_release_locked(slotno, true);
 	LWLockRelease(PoolLock(pool));
 	LeakReleasedLog();
 }
@@ -716,8 +709,7 @@ HandleReleaseAll(bool xact_only)
 			slot->holder_pid == MyProcPid &&
 			(!xact_only || slot->scope == SCOPE_TRANSACTION))
 		{
-			handle_record_hold(i);
-			handle_release_locked(i);
+			handle_release_locked(i, true);
 		}
 		LWLockRelease(PoolLock(pool));
 		LeakReleasedLog();

@@ -65,7 +65,9 @@ static bool hist_ready = false;
 static int	hist_key(uint64 us);
 static uint64 hist_key_first(int key);
 static int	hist_search(uint64 us);
+static int	hist_bucket(uint64 us);
 static void hist_add(Histogram *h, int bucket, uint64 us);
+static void hist_add_locked(Histogram *h, int bucket, uint64 us);
 static void hist_clear(Histogram *h);
 static bool hist_ring_claimable(uint64 tag, uint64 minute);
 static bool hist_ring_prepare(HistRingSlot *slot, uint64 minute);
@@ -170,11 +172,11 @@ hist_search(uint64 us)
 }
 
 /*
- * HistBucketIndex
- *		The bucket a value in µs falls in: 0 .. HIST_NBUCKETS - 1.
+ * hist_bucket
+ *		HistBucketIndex, inlined where this file records.
  */
-int
-HistBucketIndex(uint64 us)
+static inline int
+hist_bucket(uint64 us)
 {
 	int			bucket;
 
@@ -185,6 +187,16 @@ HistBucketIndex(uint64 us)
 	if (bucket < HIST_NBUCKETS - 1 && us >= hist_lower[bucket + 1])
 		bucket++;
 	return bucket;
+}
+
+/*
+ * HistBucketIndex
+ *		The bucket a value in µs falls in: 0 .. HIST_NBUCKETS - 1.
+ */
+int
+HistBucketIndex(uint64 us)
+{
+	return hist_bucket(us);
 }
 
 /*
@@ -258,6 +270,26 @@ hist_add(Histogram *h, int bucket, uint64 us)
 }
 
 /*
+ * hist_add_locked
+ *		hist_add for a histogram whose writers all hold one lock
+ *		exclusively (histogram.h): plain loads and stores, no locked
+ *		instruction.
+ */
+static inline void
+hist_add_locked(Histogram *h, int bucket, uint64 us)
+{
+	/* a 0 (a wait served at once) changes neither: their line is not read */
+	if (us > 0)
+	{
+		if (us > pg_atomic_read_u64(&h->max))
+			pg_atomic_write_u64(&h->max, us);
+		pg_atomic_write_u64(&h->sum, pg_atomic_read_u64(&h->sum) + us);
+	}
+	pg_atomic_write_u64(&h->buckets[bucket],
+						pg_atomic_read_u64(&h->buckets[bucket]) + 1);
+}
+
+/*
  * hist_clear
  *		Zero every counter of a histogram already initialized.
  */
@@ -294,7 +326,7 @@ HistogramInit(Histogram *h)
 void
 HistogramRecord(Histogram *h, uint64 us)
 {
-	hist_add(h, HistBucketIndex(us), us);
+	hist_add(h, hist_bucket(us), us);
 }
 
 /*
@@ -439,8 +471,64 @@ HistRingRecord(HistRing *ring, uint64 minute, uint64 us)
 		pg_atomic_fetch_add_u64(&ring->dropped, 1);
 		return false;
 	}
-	hist_add(&slot->hist, HistBucketIndex(us), us);
+	hist_add(&slot->hist, hist_bucket(us), us);
 	return true;
+}
+
+/*
+ * hist_record
+ *		HistRecord (histogram.h): count one value, µs, measured in minute,
+ *		in both windows: the since-reset histogram h and the ring
+ *		(HistogramRecord and HistRingRecord in one, finding the bucket
+ *		once).  Returns false if the value was left out of the ring.
+ *
+ * locked: every writer of h and ring holds one same lock exclusively, as
+ * the caller does, and every reader holds it at least shared: the counters
+ * are then added to with plain loads and stores, and nobody rotates the
+ * ring (its first value of a minute prepares that minute's slot; a value
+ * whose slot already counts a later minute, the clock having gone back, is
+ * dropped).  Not locked: lock-free, with atomic adds, as HistogramRecord.
+ */
+static pg_attribute_always_inline bool
+hist_record(Histogram *h, HistRing *ring, uint64 minute, uint64 us,
+			bool locked)
+{
+	HistRingSlot *slot = &ring->slots[minute % HIST_RING_SLOTS];
+	int			bucket = hist_bucket(us);
+	bool		in_ring;
+
+	Assert(minute != HIST_TAG_EMPTY && minute != HIST_TAG_BUSY);
+	in_ring = pg_atomic_read_u64(&slot->minute) == minute ||
+		hist_ring_prepare(slot, minute);
+	if (unlikely(!in_ring))
+		pg_atomic_fetch_add_u64(&ring->dropped, 1);
+	if (locked)
+	{
+		hist_add_locked(h, bucket, us);
+		if (likely(in_ring))
+			hist_add_locked(&slot->hist, bucket, us);
+	}
+	else
+	{
+		hist_add(h, bucket, us);
+		if (likely(in_ring))
+			hist_add(&slot->hist, bucket, us);
+	}
+	return in_ring;
+}
+
+/* HistRecord(..., false): lock-free, with atomics. */
+bool
+HistRecordShared(Histogram *h, HistRing *ring, uint64 minute, uint64 us)
+{
+	return hist_record(h, ring, minute, us, false);
+}
+
+/* HistRecord(..., true): under the one lock of every writer. */
+bool
+HistRecordLocked(Histogram *h, HistRing *ring, uint64 minute, uint64 us)
+{
+	return hist_record(h, ring, minute, us, true);
 }
 
 /*

@@ -15,20 +15,24 @@
  * same two windows.  Values are microseconds; the views show seconds.  A
  * pool's distribution is the merge of its partitions' at read time.  With
  * pgpool_ext.track_timing off nothing reads a clock for them and nothing
- * is recorded.  The pool worker's janitor rotates the rings (StatsRotate)
- * at every pass, which comes at least every maintenance_interval.
+ * is recorded.  Waits and holds read no clock of their own either (see
+ * handle.c): recording them costs a few nanoseconds.  The pool worker's
+ * janitor rotates the query rings and the outcome rings (StatsRotate) at
+ * every pass, which comes at least every maintenance_interval; the wait
+ * and hold rings are prepared by their recorders, under the pool lock.
  *
  * This module knows nothing of where its structs live: callers pass the
  * PoolStats of a pool entry and the PartitionStats of a partition entry
  * (PoolPartitionStats() in shmem.h).
  *
  * Locking: counters: the caller holds the lock of the pool that owns the
- * PoolStats, exclusively (see stats.h).  Latency: recorded lock-free
- * (atomic adds, with or without the pool lock the caller may hold), reset
- * under the pool lock held exclusively, copied out under it held shared;
- * a record racing a reset may land on either side of it, and a copy
- * racing a record may see a value in a bucket before its sum and maximum
- * (histogram.h).
+ * PoolStats, exclusively (see stats.h).  Latency: waits and holds are
+ * recorded under the pool lock held exclusively (plain loads and stores:
+ * HistRecord locked), queries lock-free (atomic adds), outcomes with
+ * atomic adds; all are reset under the pool lock held exclusively and
+ * copied out under it held shared.  A query record racing a reset may land
+ * on either side of it, and a copy racing a query record may see a value
+ * in a bucket before its sum and maximum (histogram.h).
  *
  * src/shm/stats.c
  *
@@ -49,8 +53,14 @@
 StaticAssertDecl(sizeof(PartitionStats) == 37400,
 				 "the size stated in stats.h");
 #endif
+StaticAssertDecl(sizeof(PoolStats) == 56, "the size stated in stats.h");
 
 static bool stats_outcome_prepare(StatsOutcomeRing *ring, uint64 minute);
+static void stats_count_outcome(PartitionStats *ps, uint64 minute,
+								StatsOutcome outcome);
+static void stats_record_locked(PartitionStats *ps, StatsKind kind,
+								uint64 us, TimestampTz end,
+								StatsOutcome outcome);
 static void stats_outcomes_reset(PartitionStats *ps);
 
 /*
@@ -132,10 +142,26 @@ StatsClock(void)
 }
 
 /*
+ * stats_count_outcome
+ *		Count an outcome other than STATS_DONE in both windows (atomics:
+ *		both kinds of recorders count outcomes).
+ */
+static void
+stats_count_outcome(PartitionStats *ps, uint64 minute, StatsOutcome outcome)
+{
+	if (outcome == STATS_DONE)
+		return;
+	pg_atomic_fetch_add_u64(&ps->outcomes[outcome], 1);
+	if (stats_outcome_prepare(&ps->recent_outcomes, minute))
+		pg_atomic_fetch_add_u64(&ps->recent_outcomes.n[minute % HIST_RING_SLOTS][outcome], 1);
+}
+
+/*
  * StatsRecord
  *		Add one duration, start to end, to a partition's distribution of
- *		kind in both windows, and count its outcome.  Lock-free; start 0:
- *		not timed (track_timing was off), nothing recorded.
+ *		kind in both windows, and count its outcome.  Lock-free, for
+ *		STATS_QUERY; start 0: not timed (track_timing was off), nothing
+ *		recorded.
  */
 void
 StatsRecord(PartitionStats *ps, StatsKind kind, TimestampTz start,
@@ -143,30 +169,85 @@ StatsRecord(PartitionStats *ps, StatsKind kind, TimestampTz start,
 {
 	uint64		us = end > start ? (uint64) (end - start) : 0;
 	uint64		minute = HistMinuteOf(end);
-	int			slot = minute % HIST_RING_SLOTS;
 
+	Assert(kind == STATS_QUERY);
 	if (start == 0)
 		return;
-	HistogramRecord(&ps->total[kind], us);
-	(void) HistRingRecord(&ps->recent[kind], minute, us);
-	if (outcome == STATS_DONE)
-		return;
-	pg_atomic_fetch_add_u64(&ps->outcomes[outcome], 1);
-	if (stats_outcome_prepare(&ps->recent_outcomes, minute))
-		pg_atomic_fetch_add_u64(&ps->recent_outcomes.n[slot][outcome], 1);
+	(void) HistRecord(&ps->total[kind], &ps->recent[kind], minute, us, false);
+	stats_count_outcome(ps, minute, outcome);
+}
+
+/*
+ * stats_record_locked
+ *		Add a duration of us microseconds that ended at end (any clock read
+ *		near the end will do: it only picks the minute) to a partition's
+ *		distribution of kind, STATS_WAIT or STATS_HOLD, and count its
+ *		outcome.  Every recorder of these two kinds holds the pool lock
+ *		exclusively, as the caller does, so they are recorded with plain
+ *		loads and stores (HistRecord locked), and their rings are not
+ *		rotated.
+ */
+static inline void
+stats_record_locked(PartitionStats *ps, StatsKind kind, uint64 us,
+					TimestampTz end, StatsOutcome outcome)
+{
+	uint64		minute = HistMinuteOf(end);
+
+	Assert(kind == STATS_WAIT || kind == STATS_HOLD);
+	(void) HistRecord(&ps->total[kind], &ps->recent[kind], minute, us, true);
+	stats_count_outcome(ps, minute, outcome);
 }
 
 /*
  * StatsRecordWait
- *		A wait that began (acquire was called) at start ends now: granted
- *		(STATS_DONE), timed out or given up.  start 0: not timed.
+ *		A wait in the queue that began at start ends now: granted
+ *		(STATS_DONE), timed out or given up.  Returns the wait recorded, µs,
+ *		or -1 with track_timing off (for other statistics of the same wait).
+ *		Caller holds the pool lock exclusively.
  */
-void
+int64
 StatsRecordWait(PartitionStats *ps, TimestampTz start, StatsOutcome outcome)
 {
-	if (start == 0)
-		return;
-	StatsRecord(ps, STATS_WAIT, start, GetCurrentTimestamp(), outcome);
+	TimestampTz now;
+	uint64		us;
+
+	if (!pgpool_track_timing)
+		return -1;
+	now = GetCurrentTimestamp();
+	us = now > start ? (uint64) (now - start) : 0;
+	stats_record_locked(ps, STATS_WAIT, us, now, outcome);
+	return (int64) us;
+}
+
+/*
+ * StatsRecordNoWait
+ *		An acquire was granted without queuing: a wait of 0, recorded
+ *		without reading a clock (when: the slot clock the grant read).
+ *		Returns 0, or -1 with track_timing off (as StatsRecordWait).
+ *		Caller holds the pool lock exclusively.
+ */
+int64
+StatsRecordNoWait(PartitionStats *ps, TimestampTz when)
+{
+	if (!pgpool_track_timing)
+		return -1;
+	stats_record_locked(ps, STATS_WAIT, 0, when, STATS_DONE);
+	return 0;
+}
+
+/*
+ * StatsRecordHold
+ *		A handle granted at granted is released at released (both read from
+ *		the slot clock, shm/pool.c).  Caller holds the pool lock
+ *		exclusively.
+ */
+void
+StatsRecordHold(PartitionStats *ps, TimestampTz granted, TimestampTz released)
+{
+	if (pgpool_track_timing)
+		stats_record_locked(ps, STATS_HOLD,
+							released > granted ? (uint64) (released - granted) : 0,
+							released, STATS_DONE);
 }
 
 /*
@@ -253,8 +334,10 @@ StatsResetPartition(PartitionStats *ps)
 /*
  * StatsRotate
  *		Janitor: when the minute has changed since the last call, get the
- *		slots of this minute and the next ready in every ring of the
- *		npartitions entries of stats, so that recorders find them tagged.
+ *		slots of this minute and the next ready in the query ring and the
+ *		outcome ring of the npartitions entries of stats, so that
+ *		lock-free recorders find them tagged.  The wait and hold rings are
+ *		left to their recorders, who hold the pool lock (HistRecord).
  *		Cheap otherwise.  Pool worker only.
  */
 void
@@ -263,7 +346,6 @@ StatsRotate(PartitionStats *stats, int npartitions, TimestampTz now)
 	static uint64 rotated = 0;
 	uint64		minute = HistMinuteOf(now);
 	int			i;
-	int			k;
 
 	if (minute == rotated)
 		return;
@@ -271,8 +353,7 @@ StatsRotate(PartitionStats *stats, int npartitions, TimestampTz now)
 	{
 		PartitionStats *ps = &stats[i];
 
-		for (k = 0; k < PGPOOL_NKINDS; k++)
-			HistRingRotate(&ps->recent[k], minute);
+		HistRingRotate(&ps->recent[STATS_QUERY], minute);
 		(void) stats_outcome_prepare(&ps->recent_outcomes, minute);
 		(void) stats_outcome_prepare(&ps->recent_outcomes, minute + 1);
 	}

@@ -12,10 +12,12 @@
  * Locking: a PoolStats lives in its PoolEntry and is protected by that
  * pool's lock, held exclusively to count or reset and at least shared to
  * read.  A PartitionStats (latency histograms, one per partition entry,
- * PoolPartitionStats() in shmem.h) is recorded into lock-free (atomics,
- * histogram.h), reset under the pool lock held exclusively (or the global
- * lock, when its partition entry is put into use), and read under the
- * pool lock held shared.
+ * PoolPartitionStats() in shmem.h) is recorded into under the pool lock
+ * held exclusively for waits and holds (plain loads and stores: every
+ * recorder of them holds it) and lock-free for queries (atomics,
+ * histogram.h); outcome counters are atomics.  It is reset under the pool
+ * lock held exclusively (or the global lock, when its partition entry is
+ * put into use), and read under the pool lock held shared.
  *
  * src/shm/stats.h
  *
@@ -41,6 +43,12 @@ typedef enum PoolCounter
 
 #define PGPOOL_NCOUNTERS	(STAT_CLOSES + 1)
 
+/*
+ * The counters of one pool, in its PoolEntry: 56 bytes.  With the partition
+ * entry each pool slot adds to the table (its default partition), the
+ * statistics of a pool take 37,456 bytes and those of each further
+ * partition 37,400 (PartitionStats).
+ */
 typedef struct PoolStats
 {
 	uint64		counters[PGPOOL_NCOUNTERS];
@@ -89,8 +97,9 @@ typedef struct StatsOutcomeRing
 } StatsOutcomeRing;
 
 /*
- * Latency of one partition entry.  [B] recorded lock-free by backends;
- * reset under the pool lock (exclusive) and when the entry is (re)made.
+ * Latency of one partition entry.  [B] recorded by backends: waits and
+ * holds under the pool lock (exclusive), queries lock-free; reset under the
+ * pool lock (exclusive) and when the entry is (re)made.
  * 37,400 bytes on x86_64 (3 x (1,760 + 10,616) for the histograms, 272 for
  * the outcome counters; asserted in stats.c): at the default
  * max_partitions + max_pools = 80 entries, 2.99 MB of shared memory.
@@ -126,8 +135,11 @@ extern void StatsLatencyShmemInit(PartitionStats *stats, int npartitions);
 extern TimestampTz StatsClock(void);
 extern void StatsRecord(PartitionStats *ps, StatsKind kind, TimestampTz start,
 						TimestampTz end, StatsOutcome outcome);
-extern void StatsRecordWait(PartitionStats *ps, TimestampTz start,
-							StatsOutcome outcome);
+extern int64 StatsRecordWait(PartitionStats *ps, TimestampTz start,
+							 StatsOutcome outcome);
+extern int64 StatsRecordNoWait(PartitionStats *ps, TimestampTz when);
+extern void StatsRecordHold(PartitionStats *ps, TimestampTz granted,
+							TimestampTz released);
 extern void StatsResetPartition(PartitionStats *ps);
 extern void StatsRotate(PartitionStats *stats, int npartitions,
 						TimestampTz now);

@@ -326,29 +326,26 @@ UsageCount(int part_idx, UsageEvent event)
 
 /*
  * UsageRecordWait
- *		A wait of a partition that began at start (acquire called; 0: not
- *		timed, pgpool_ext.track_timing off) ends now, granted or not: into
- *		the wait histogram of the pool's current interval.  Caller holds
- *		the pool lock exclusively.
+ *		A wait of a partition ended, granted or not, and lasted us
+ *		microseconds (what StatsRecordWait or StatsRecordNoWait recorded;
+ *		-1: not timed, pgpool_ext.track_timing off): into the wait histogram
+ *		of the pool's current interval.  Reads only the coarse clock (to
+ *		find that interval).  Caller holds the pool lock exclusively.
  */
 void
-UsageRecordWait(int part_idx, TimestampTz start)
+UsageRecordWait(int part_idx, int64 us)
 {
 	PoolUsage  *pl = PoolPoolUsage(PoolShared->partitions[part_idx].pool);
-	TimestampTz end;
-	uint64		us;
 	HistSnapshot *snap;
 
-	if (start == 0 || pl->width_s <= 0)
+	if (us < 0 || pl->width_s <= 0)
 		return;
-	end = GetCurrentTimestamp();
-	us = end > start ? (uint64) (end - start) : 0;
 	usage_advance(part_idx, CoarseClock());
 	snap = &pl->ring[pl->head].wait;
-	snap->buckets[HistBucketIndex(us)]++;
+	snap->buckets[HistBucketIndex((uint64) us)]++;
 	snap->count++;
-	snap->sum += us;
-	snap->max = Max(snap->max, us);
+	snap->sum += (uint64) us;
+	snap->max = Max(snap->max, (uint64) us);
 }
 
 /*

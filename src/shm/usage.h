@@ -156,7 +156,7 @@ extern void UsageShmemStartup(void);
 /* hooks: caller holds the pool lock exclusively */
 extern void UsageSync(int part_idx);
 extern void UsageCount(int part_idx, UsageEvent event);
-extern void UsageRecordWait(int part_idx, TimestampTz start);
+extern void UsageRecordWait(int part_idx, int64 us);
 extern void UsageCountError(int part_idx);	/* takes the pool lock itself */
 
 /* resets and rotation */

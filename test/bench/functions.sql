@@ -106,6 +106,55 @@ BEGIN
     RETURN bench_us(t0, n);
 END $$;
 
+-- T1, T3: what pgpool_ext.track_timing costs.  bench_timing('P1' or 'P3',
+-- n, blocks) runs blocks pairs of n iterations of the case in this session,
+-- one with track_timing on and one with it off, in the order on/off, then
+-- off/on, and so on (so that a drift of the machine hits both settings
+-- alike), and returns the median block of each setting, microseconds per
+-- iteration, and the median of the ratios on/off of the pairs (each pair
+-- ran within a few milliseconds: the estimate least moved by the machine's
+-- noise).  The loops are P1's and P3's, but P1's handle is held across all
+-- the blocks: a block of its own would start with the reset of the previous
+-- block's connection.
+CREATE FUNCTION bench_timing(c text, n int, blocks int,
+    OUT on_us float8, OUT off_us float8, OUT ratio float8)
+LANGUAGE plpgsql AS $$
+DECLARE
+    ons float8[] := '{}'; offs float8[] := '{}'; s text;
+    t0 timestamptz; t float8; h bigint; h2 bigint; r int; v text;
+BEGIN
+    IF c = 'P1' THEN
+        h := pgpool_ext.acquire('bench');
+    END IF;
+    FOR b IN 1..blocks LOOP
+        FOREACH s IN ARRAY CASE WHEN b % 2 = 1 THEN ARRAY['on', 'off']
+                                ELSE ARRAY['off', 'on'] END LOOP
+            PERFORM set_config('pgpool_ext.track_timing', s, false);
+            t0 := clock_timestamp();
+            IF c = 'P1' THEN
+                FOR i IN 1..n LOOP
+                    SELECT x INTO r FROM pgpool_ext.query(h, 'SELECT 1') AS q(x int);
+                END LOOP;
+            ELSE
+                FOR i IN 1..n LOOP
+                    h2 := pgpool_ext.acquire('bench');
+                    v := pgpool_ext.release(h2);
+                END LOOP;
+            END IF;
+            t := bench_us(t0, n);
+            IF s = 'on' THEN ons := ons || t; ELSE offs := offs || t; END IF;
+        END LOOP;
+    END LOOP;
+    IF c = 'P1' THEN
+        PERFORM pgpool_ext.release(h);
+    END IF;
+    PERFORM set_config('pgpool_ext.track_timing', 'on', false);
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) INTO on_us FROM unnest(ons) x;
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) INTO off_us FROM unnest(offs) x;
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a / b) INTO ratio
+      FROM unnest(ons, offs) AS p(a, b);
+END $$;
+
 -- What the whole machine did meanwhile, from /proc/stat: context switches
 -- and busy CPU time in clock ticks (user, nice, system, irq, softirq, steal).
 CREATE FUNCTION bench_machine(OUT ctxt bigint, OUT busy bigint) LANGUAGE sql AS $$

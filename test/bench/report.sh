@@ -15,8 +15,12 @@
 # CLIENTS, SYSTEMS; per case ITER, RAW (us per call of each repetition, in
 # a space-separated list; so are the others), CSW, CPUC, ERRS, ERRMSG; per
 # "system,clients" TPS, CPU, CONNS, P4ERR and per system P4MSG; per P5
-# method P5T, P5B, P5W, P5ERR, P5MSG.  What each case is and its target:
-# run.sh's header.
+# method P5T, P5B, P5W, P5ERR, P5MSG; the track_timing cases TCASES, their
+# TBLOCKS and per case TCASE, TITER, TON and TOFF (us per call, on and off,
+# of each repetition), TRATIO (the median ratio on/off of its block pairs),
+# TERRS, TMSG (absent from the results of older runs:
+# the section is left out).  What each case is and its target: run.sh's
+# header.
 #
 # The report goes to stdout.  Nothing here runs a server.
 
@@ -34,6 +38,9 @@ fi
 . "$1"
 # (shellcheck cannot see that these come from RESULTS, associative)
 declare -A ITER RAW CSW CPUC ERRS ERRMSG TPS CPU CONNS P4ERR P4MSG P5T P5B P5W P5ERR P5MSG
+declare -A TCASE TITER TON TOFF TRATIO TERRS TMSG
+declare -a TCASES
+TBLOCKS=${TBLOCKS:-0}
 
 # report FORMAT [ARG...]: a line (or more) of the report
 report()
@@ -125,6 +132,30 @@ for c in B E P1 P2 P2t P3; do
 	read -r m_cpu _ _ <<<"$(stats ${CPUC[$c]:-})"
 	report "$cs_fmt" "${LABEL[$c]}" "$(num "$m_cs")" "$(num "$m_cpu")"
 done
+
+# track_timing on/off
+if [ ${#TCASES[@]} -gt 0 ]; then
+	declare -A TLABEL=([T1]="T1  P1 query(h), timing on/off" [T3]="T3  P3 acquire+release, on/off")
+	report '\ntrack_timing: what the latency statistics cost; each repetition alternates, in one\n'
+	report '    session, %d blocks of the case with pgpool_ext.track_timing on and %d off\n' "$TBLOCKS" "$TBLOCKS"
+	report '    (on/off, off/on, ...): us per call, the median block of each setting, and\n'
+	report '    on/off, the median of the ratios of the pairs; all medians of the repetitions\n'
+	t_fmt='%-37s %7s %9s %9s %4s %9s %12s %s\n'
+	report "$t_fmt" case iters on off ok on/off target result
+	report "$t_fmt" ------------------------------------- ------- --------- --------- ---- --------- ------------ ------
+	for t in "${TCASES[@]}"; do
+		# shellcheck disable=SC2086
+		read -r m_on _ _ <<<"$(stats ${TON[$t]})"
+		# shellcheck disable=SC2086
+		read -r m_off _ _ <<<"$(stats ${TOFF[$t]})"
+		# shellcheck disable=SC2086
+		read -r r _ _ <<<"$(stats ${TRATIO[$t]})"
+		result=ERR
+		[ "${TERRS[$t]}" -gt 0 ] || result=$(verdict "$r" 1.05)
+		report "$t_fmt" "${TLABEL[$t]:-$t}" "${TITER[$t]}" "$(num "$m_on")" "$(num "$m_off")" \
+			"$((REPS - TERRS[$t]))/$REPS" "$(ratio "$r" x)" "<= 1.05 x" "$result"
+	done
+fi
 
 # P4 table
 report '\nP4: pgbench -n -M prepared -T %s -c N, one remote SELECT 1 per transaction;\n' "$PGBENCH_T"
@@ -239,6 +270,10 @@ for sys in "${SYSTEMS[@]}"; do
 	[ "$n" -eq 0 ] ||
 		errors+=("P4 $sys: clients aborted in $n of $((REPS * ${#CLIENTS[@]})) runs: ${P4MSG[$sys]}")
 done
+for t in "${TCASES[@]}"; do
+	[ "${TERRS[$t]}" -eq 0 ] ||
+		errors+=("$t: ${TERRS[$t]} of $REPS repetitions failed: ${TMSG[$t]}")
+done
 for m in pool dblink; do
 	[ "${P5ERR[$m]}" -eq 0 ] ||
 		errors+=("P5 $m: ${P5ERR[$m]} of $REPS runs failed: ${P5MSG[$m]}")
@@ -255,6 +290,10 @@ printf '\nraw values\n'
 for c in "${CASES[@]}"; do
 	printf '  %-6s us/call: %s ctx sw/call: %s CPU us/call: %s\n' "$c" "${RAW[$c]}" \
 		"${CSW[$c]:-}" "${CPUC[$c]:-}"
+done
+for t in "${TCASES[@]}"; do
+	printf '  %-6s us/call on: %s off: %s pairs on/off: %s\n' "$t" "${TON[$t]}" \
+		"${TOFF[$t]}" "${TRATIO[$t]}"
 done
 for cl in "${CLIENTS[@]}"; do
 	for sys in "${SYSTEMS[@]}"; do

@@ -51,6 +51,14 @@
 #          target at 32 clients: pool tps >= dblink tps, pool <= 8 conns;
 #          also the machine's CPU time per transaction (from /proc/stat), to
 #          show what a CPU-bound run spends where
+#   T1     P1 with pgpool_ext.track_timing on and off             on/off <= 1.05
+#   T3     P3 with pgpool_ext.track_timing on and off             on/off <= 1.05
+#          (the cost of the latency statistics: each repetition, in a
+#          fresh session, alternates blocks of the case with the setting on
+#          and off, on/off then off/on, so that the machine's noise hits
+#          both alike, and gives the median block of each and the median
+#          of the pairs' ratios on/off; the table shows the medians of the
+#          repetitions)
 #   P5     1,000,000 rows (int, text) through query() vs dblink: time, and
 #          peak RSS growth (VmHWM) of the local backend (a fresh one each
 #          time) and of the pool worker (its VmHWM reset through
@@ -68,7 +76,7 @@
 #
 # Environment:
 #   BENCH_QUICK=1    shorter run (a fifth of the iterations, pgbench -T 2,
-#                    200,000 rows)
+#                    200,000 rows, 100 on/off block pairs instead of 400)
 #   BENCH_OUT        result file (default /tmp/pgpool_bench/results.txt); a
 #                    dated copy, <name>-YYYYmmdd-HHMMSS.txt, is written
 #                    beside it.  Nothing is written into the source tree
@@ -112,10 +120,18 @@ declare -A ITER=(
 	[floor]=2000000 [B]=20000 [C]=300 [D]=500 [E]=10000
 	[P1]=20000 [P2]=20000 [P2t]=20000 [P3]=200000
 )
+# T1, T3: the case each times, its iterations per block, and the block
+# pairs (one on, one off) of a repetition.  Blocks last about a millisecond,
+# shorter than a scheduler time slice: on a busy machine most pairs then
+# run without being preempted, and the median pair is one of those.
+TCASES=(T1 T3)
+declare -A TCASE=([T1]=P1 [T3]=P3) TITER=([T1]=10 [T3]=2000)
+TBLOCKS=400
 if [ "$QUICK" = 1 ]; then
 	for k in "${!ITER[@]}"; do
 		ITER[$k]=$((ITER[$k] / 5))
 	done
+	TBLOCKS=100
 	PGBENCH_T=${BENCH_PGBENCH_T:-2}
 	ROWS=${BENCH_ROWS:-200000}
 	MODE=quick
@@ -339,6 +355,32 @@ for ((rep = 1; rep <= REPS; rep++)); do
 done
 
 ###########################################################################
+banner "T1, T3: track_timing on and off ($TBLOCKS block pairs, $REPS repetitions)"
+
+# Each repetition in a fresh session: an untimed warm-up call of the case,
+# then bench_timing(), which alternates its blocks on and off.
+declare -A TON=() TOFF=() TRATIO=() TERRS=() TMSG=()
+for t in "${TCASES[@]}"; do TON[$t]=""; TOFF[$t]=""; TRATIO[$t]=""; TERRS[$t]=0; done
+for ((rep = 1; rep <= REPS; rep++)); do
+	for t in "${TCASES[@]}"; do
+		c=${TCASE[$t]}
+		n=${TITER[$t]}
+		if row=$(local_psql -At -F ' ' -c "SELECT bench_$c($((n * 20)))" \
+			-c "SELECT * FROM bench_timing('$c', $n, $TBLOCKS)" 2>"$WORK/case.err" | tail -n 1) &&
+			read -r on off r <<<"$row" && [ -n "$r" ]; then
+			TON[$t]+="$on "
+			TOFF[$t]+="$off "
+			TRATIO[$t]+="$r "
+			log "rep $rep  $t: $(num "$on") us/call on, $(num "$off") off, pairs on/off $(num "$r") x"
+		else
+			TERRS[$t]=$((TERRS[$t] + 1))
+			[ -n "${TMSG[$t]:-}" ] || TMSG[$t]=$(first_error "$WORK/case.err")
+			warn "rep $rep  $t failed: $(first_error "$WORK/case.err")"
+		fi
+	done
+done
+
+###########################################################################
 banner "P4: pgbench, -T $PGBENCH_T, clients ${CLIENTS[*]}"
 
 declare -A TPS=() CPU=() CONNS=() P4ERR=() P4MSG=()
@@ -456,6 +498,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -p MODE REPS PGBENCH_T ROWS CLEAR_REFS_OK RUN_DATE MACHINE_CPUS \
 	CPU_MODEL MEM_GIB KERNEL PG_VERSION PGB_VERSION REV LOAD_START LOAD_END \
 	CASES CLIENTS SYSTEMS ITER RAW CSW CPUC ERRS ERRMSG \
+	TCASES TCASE TITER TBLOCKS TON TOFF TRATIO TERRS TMSG \
 	TPS CPU CONNS P4ERR P4MSG P5T P5B P5W P5ERR P5MSG >"$RESULTS"
 "$HERE/report.sh" "$RESULTS" >"$REPORT"
 

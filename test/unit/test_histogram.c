@@ -462,6 +462,67 @@ test_ring(void)
 	free(ring);
 }
 
+/*
+ * test_record_both
+ *		HistRecord, locked and not: the same counts as HistogramRecord plus
+ *		HistRingRecord; locked, a ring nobody rotates prepares its own
+ *		slots and drops a minute whose slot counts a later one.
+ */
+static void
+test_record_both(void)
+{
+	Histogram  *h = malloc(sizeof(Histogram));
+	HistRing   *ring = malloc(sizeof(HistRing));
+	Histogram  *h2 = malloc(sizeof(Histogram));
+	HistRing   *ring2 = malloc(sizeof(HistRing));
+	const uint64 base = 13000000;
+	HistSnapshot a;
+	HistSnapshot b;
+	uint64		state = 11;
+	int			locked;
+	int			i;
+
+	for (locked = 0; locked < 2; locked++)
+	{
+		HistogramInit(h);
+		HistRingInit(ring);
+		HistogramInit(h2);
+		HistRingInit(ring2);
+		/* ten minutes of values, no rotation; 0 included */
+		for (i = 0; i < 10000; i++)
+		{
+			uint64		us = i % 7 == 0 ? 0 : draw(DIST_LOG_UNIFORM, &state, 0);
+			uint64		m = base + i / 1000;
+
+			CHECK(HistRecord(h, ring, m, us, locked), "locked %d: recorded",
+				  locked);
+			HistogramRecord(h2, us);
+			HistRingRotate(ring2, m);
+			CHECK(HistRingRecord(ring2, m, us), "reference recorded");
+		}
+		HistogramCopy(h, &a);
+		HistogramCopy(h2, &b);
+		CHECK(memcmp(&a, &b, sizeof(a)) == 0, "locked %d: total as the reference",
+			  locked);
+		HistRingRead(ring, base + 9, &a);
+		HistRingRead(ring2, base + 9, &b);
+		CHECK(a.count == 5000 && memcmp(&a, &b, sizeof(a)) == 0,
+			  "locked %d: last 5 minutes as the reference (" UINT64_FORMAT ")",
+			  locked, a.count);
+		/* the clock back six minutes: that slot counts minute base + 9 */
+		CHECK(!HistRecord(h, ring, base + 3, 5, locked) &&
+			  pg_atomic_read_u64(&ring->dropped) == 1,
+			  "locked %d: a minute whose slot counts a later one is dropped",
+			  locked);
+		HistogramCopy(h, &a);
+		CHECK(a.count == 10001, "locked %d: still in the total", locked);
+	}
+	free(h);
+	free(ring);
+	free(h2);
+	free(ring2);
+}
+
 /* Shared by the threads of the concurrency tests. */
 typedef struct ThreadArg
 {
@@ -666,8 +727,16 @@ bench(void)
 	for (i = 0; i < NBENCH; i++)
 		HistRingRecord(ring, 13000000, pool[i % NPOOL]);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf(", HistRingRecord %.1f ns (per value)\n",
+	printf(", HistRingRecord %.1f ns",
 		   elapsed_ns(&t0, &t1) / NBENCH);
+	for (i = 0; i < NBENCH; i++)
+		HistRecord(hist, ring, 13000000, pool[i % NPOOL], false);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	for (i = 0; i < NBENCH; i++)
+		HistRecord(hist, ring, 13000000, pool[i % NPOOL], true);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	printf(", HistRecord %.1f ns, locked %.1f ns (per value)\n",
+		   elapsed_ns(&t1, &t2) / NBENCH, elapsed_ns(&t2, &t0) / NBENCH);
 	(void) sink;
 	free(hist);
 	free(ring);
@@ -710,6 +779,7 @@ main(void)
 	test_bounds();
 	test_distributions();
 	test_ring();
+	test_record_both();
 	test_threads();
 	bench();
 	if (failures > 0)

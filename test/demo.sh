@@ -19,7 +19,8 @@
 #     session's result against the same sum computed directly on remote;
 #  5. prints the pool's latency summary and query-time histogram, then
 #     lets a PL/pgSQL function hold a handle past a 1 s leak_threshold and
-#     prints the leak report, its history row and the server log's lines;
+#     prints the leak report, its history row and the server log's lines,
+#     and the pool's efficiency row with its sizing advice;
 #  6. shows run() and query_json();
 #  7. stops both clusters and removes the directory, also on error or ^C.
 #
@@ -267,6 +268,24 @@ EOF
 log "the server log says:"
 grep -E 'possible leak|previously reported leaked handle' "$LOCAL.log" | sed 's/^/    /'
 local_psql -q -c "SELECT pgpool_ext.alter_pool('orders', options => '{\"leak_threshold\": \"0\"}')" >/dev/null
+
+###########################################################################
+banner "efficiency and sizing advice (since the pool was made)"
+
+# the advice wants at least 10 s of history
+poll_local "SELECT elapsed >= 10 FROM pgpool_ext.efficiency WHERE pool_name = 'orders' AND partition IS NULL AND time_window = 'total'" \
+	"10 s of statistics" 30
+local_psql -e <<'EOF'
+SELECT pool_name, round(elapsed::numeric, 1) AS elapsed_s,
+       round(utilization::numeric, 2) AS utilization,
+       round(saturation::numeric, 2) AS saturation,
+       round(immediate_ratio::numeric, 2) AS immediate,
+       round(busy_share::numeric, 2) AS busy_share,
+       round(offered_load::numeric, 2) AS erlangs,
+       max_size, recommended_max_size, advice
+    FROM pgpool_ext.efficiency
+    WHERE pool_name = 'orders' AND partition IS NULL AND time_window = 'total';
+EOF
 
 ###########################################################################
 banner "run(): acquire, query and release in one call"

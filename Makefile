@@ -46,7 +46,10 @@ OBJS = \
 	src/sql/query.o \
 	src/sql/views.o \
 	src/sql/latency.o \
+	src/sql/snapshot.o \
 	src/sql/metrics.o \
+	src/sql/dashboard.o \
+	src/sql/partitions.o \
 	src/sql/leaks.o
 
 EXTENSION = pgpool_ext
@@ -62,7 +65,7 @@ SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.
-REGRESS = setup pools handles query security views latency metrics leaks
+REGRESS = setup pools handles query security views latency metrics leaks dashboard
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
 ISOLATION = queue_order handoff cancel_wait xact_release

@@ -18,6 +18,7 @@ OBJS = \
 	src/shm/options.o \
 	src/shm/histogram.o \
 	src/shm/leaks.o \
+	src/shm/usage.o \
 	src/proto/remote_error.o \
 	src/backend/handle.o \
 	src/backend/lookup.o \

@@ -23,6 +23,7 @@
 #include "backend/handle.h"
 #include "shm/leaks.h"
 #include "shm/shmem.h"
+#include "shm/usage.h"
 #include "worker/worker.h"
 
 PG_MODULE_MAGIC;
@@ -43,6 +44,7 @@ pgpool_shmem_request(void)
 		prev_shmem_request_hook();
 	PoolShmemRequest();
 	LeaksShmemRequest();
+	UsageShmemRequest();
 }
 
 /* shmem_startup_hook */
@@ -53,6 +55,7 @@ pgpool_shmem_startup(void)
 		prev_shmem_startup_hook();
 	PoolShmemStartup();
 	LeaksShmemStartup();
+	UsageShmemStartup();
 }
 
 /*

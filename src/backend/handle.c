@@ -67,6 +67,7 @@
 #include "shm/leaks.h"
 #include "shm/policy.h"
 #include "shm/pool.h"
+#include "shm/usage.h"
 #include "shm/waitq.h"
 
 /*
@@ -216,6 +217,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 					  is_superuser, scope);
 		StatsRecordWait(PoolPartitionStats(part_idx), acquire_started,
 						STATS_DONE);
+		UsageRecordWait(part_idx, acquire_started);
 		LWLockRelease(&pool->lock);
 	}
 	else
@@ -232,6 +234,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 		WaitqEnqueue(part, be);
 		pool->nwaiting++;
 		StatsCount(&pool->stats, STAT_WAITS);
+		UsageCount(part_idx, USAGE_WAITS);
 		waiting_on_pool = true;
 		LWLockRelease(&pool->lock);
 		pg_atomic_write_u32(&PoolShared->janitor_wanted, 1);
@@ -303,6 +306,7 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 			waiting_on_pool = false;
 			StatsRecordWait(PoolPartitionStats(be->wait_partition),
 							acquire_started, STATS_DONE);
+			UsageRecordWait(be->wait_partition, acquire_started);
 			LWLockRelease(&pool->lock);
 			return slotno;
 		}
@@ -333,8 +337,10 @@ handle_wait_for_grant(PoolRef *ref, int timeout_ms)
 				WaitqRemove(&PoolShared->partitions[be->wait_partition], be);
 				pool->nwaiting--;
 				StatsCount(&pool->stats, STAT_TIMEOUTS);
+				UsageCount(be->wait_partition, USAGE_TIMEOUTS);
 				StatsRecordWait(PoolPartitionStats(be->wait_partition),
 								acquire_started, STATS_TIMEOUT);
+				UsageRecordWait(be->wait_partition, acquire_started);
 				waiting_on_pool = false;
 				strlcpy(last_error, pool->last_error, sizeof(last_error));
 				below_max = pool->nconns - pool->nclosing < pool->def.max_size;
@@ -400,6 +406,7 @@ handle_abandon_wait(void)
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
 	StatsRecordWait(PoolPartitionStats(be->wait_partition), acquire_started,
 					STATS_CANCEL);
+	UsageRecordWait(be->wait_partition, acquire_started);
 	if (be->granted_slot >= 0)
 	{
 		int			slotno = be->granted_slot;

@@ -32,6 +32,7 @@ int			pgpool_acquire_timeout = 30000;
 int			pgpool_max_connection_buffer = 1024;
 bool		pgpool_track_timing = true;
 int			pgpool_leak_threshold = 0;
+int			pgpool_usage_interval = 3600;
 
 /*
  * GucDefineAll
@@ -98,6 +99,11 @@ GucDefineAll(void)
 							"Applies to pools that do not set their own leak_threshold option.",
 							&pgpool_leak_threshold, 0, 0, PG_INT32_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pgpool_ext.usage_interval",
+							"Width of the time slots of the usage_hourly view.",
+							"A pool keeps its last 168 slots.  A change begins new slots from the time the pool worker reloads its configuration.",
+							&pgpool_usage_interval, 3600, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pgpool_ext");
 }

@@ -23,6 +23,7 @@ extern int	pgpool_maintenance_interval;
 extern int	pgpool_connect_retry_max;
 extern int	pgpool_max_connection_buffer;	/* kB; 0: no limit */
 extern int	pgpool_leak_threshold;	/* ms; 0: off (pools may override) */
+extern int	pgpool_usage_interval;	/* s: width of usage_hourly's slots */
 
 /* PGC_USERSET */
 extern int	pgpool_acquire_timeout;

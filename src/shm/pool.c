@@ -23,14 +23,14 @@
  */
 #include "postgres.h"
 
-#include <time.h>
-
 #include "common/pg_prng.h"
 #include "storage/proc.h"
 #include "utils/timestamp.h"
 
+#include "common/clock.h"
 #include "shm/policy.h"
 #include "shm/pool.h"
+#include "shm/usage.h"
 #include "shm/waitq.h"
 
 static void pool_grant(int slotno, BackendEntry *be);
@@ -185,6 +185,7 @@ PoolCreatePartitionLocked(int pool, const char *key)
 		strlcpy(part->key, key, PGPOOL_NAME_LEN);
 		part->in_use = true;
 		StatsResetPartition(PoolPartitionStats(i));
+		UsageResetPartition(i);
 		idx = i;
 	}
 	return idx;
@@ -226,6 +227,7 @@ PoolSetSlotState(int slotno, PoolSlotState newstate)
 	pool->nclosing += (int) (newstate == SLOT_CLOSING) -
 		(int) (old == SLOT_CLOSING);
 	slot->state = newstate;
+	UsageSync(slot->partition);
 }
 
 /*
@@ -292,6 +294,7 @@ PoolClaimSlot(int slotno, int procno, int pid, Oid role, bool role_superuser,
 	slot->dirty = false;
 	slot->uses++;
 	StatsCount(&PoolShared->pools[slot->pool].stats, STAT_ACQUIRES);
+	UsageCount(slot->partition, USAGE_ACQUIRES);
 	PoolSetSlotState(slotno, SLOT_ACQUIRED);
 }
 
@@ -437,25 +440,13 @@ PoolFreeSlot(int slotno)
 /*
  * PoolSlotClock
  *		The time for slot bookkeeping (created_at, acquired_at,
- *		last_used_at): the kernel's coarse clock, up to one clock tick (4 ms
- *		here, 10 ms at HZ=100) behind and several times cheaper to read than
- *		GetCurrentTimestamp(), which acquire and release would otherwise each
- *		pay for.  Every slot time comes from it, so they stay ordered among
- *		themselves; against other clocks they may be a tick early (an idle
- *		timeout may fire that much sooner).
+ *		last_used_at): the coarse clock (common/clock.h), shared with the
+ *		usage statistics.  An idle timeout may fire a tick sooner.
  */
 TimestampTz
 PoolSlotClock(void)
 {
-#ifdef CLOCK_REALTIME_COARSE
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) == 0)
-		return (TimestampTz) (ts.tv_sec -
-							  (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) *
-			USECS_PER_SEC + ts.tv_nsec / 1000;
-#endif
-	return GetCurrentTimestamp();
+	return CoarseClock();
 }
 
 /*

@@ -296,12 +296,18 @@ typedef struct PoolSharedState
 	BackendEntry *backends;
 	char	   *channels;		/* per backend: request + response queue */
 	PartitionStats *partition_stats;	/* per partition entry: stats.c */
+	struct PoolUsage *pool_usage;	/* per pool entry: shm/usage.h */
+	struct PartitionUsage *partition_usage; /* per partition entry */
 } PoolSharedState;
 
 extern PoolSharedState *PoolShared;
 
 /* The latency statistics of partition entry i (stats.h). */
 #define PoolPartitionStats(i)	(&PoolShared->partition_stats[(i)])
+
+/* The usage (time-weighted gauges, events) of partition i and pool p. */
+#define PoolPartitionUsage(i)	(&PoolShared->partition_usage[(i)])
+#define PoolPoolUsage(p)		(&PoolShared->pool_usage[(p)])
 
 extern void PoolShmemRequest(void);
 extern void PoolShmemStartup(void);

@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "shm/usage.h"
 #include "shm/waitq.h"
 
 static const char *const priority_names[PGPOOL_NPRIORITIES] = {
@@ -34,6 +35,7 @@ WaitqEnqueue(PartitionEntry *part, BackendEntry *be)
 	dlist_push_tail(&part->waiters[be->priority], &be->wait_node);
 	be->waiting = true;
 	part->nwaiting++;
+	UsageSync(part - PoolShared->partitions);
 }
 
 /*
@@ -54,6 +56,7 @@ WaitqPopFirst(PartitionEntry *part)
 
 			be->waiting = false;
 			part->nwaiting--;
+			UsageSync(part - PoolShared->partitions);
 			return be;
 		}
 	}
@@ -72,6 +75,7 @@ WaitqRemove(PartitionEntry *part, BackendEntry *be)
 	dlist_delete(&be->wait_node);
 	be->waiting = false;
 	part->nwaiting--;
+	UsageSync(part - PoolShared->partitions);
 }
 
 /*

@@ -41,6 +41,7 @@
 #include "shm/pool.h"
 #include "shm/shmem.h"
 #include "shm/stats.h"
+#include "shm/usage.h"
 #include "sql/latency.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_latency_info);
@@ -384,7 +385,11 @@ latency_reset_pool(int pool)
 	for (i = 0; i < PoolShared->npartitions; i++)
 		if (PoolShared->partitions[i].in_use &&
 			PoolShared->partitions[i].pool == pool)
+		{
 			StatsResetPartition(PoolPartitionStats(i));
+			UsageResetPartition(i);
+		}
+	UsageResetPool(pool);
 }
 
 /*

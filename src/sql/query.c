@@ -43,6 +43,7 @@
 #include "proto/remote_error.h"
 #include "shm/channel.h"
 #include "shm/shmem.h"
+#include "shm/usage.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_query);
 PG_FUNCTION_INFO_V1(pgpool_ext_query_json);
@@ -330,7 +331,8 @@ sink_message(QuerySink *sink, char type, MsgReader *r)
  * query_record
  *		The final message of a request sent at started (0: not timed) on
  *		handle was read now: record its latency in the partition of the
- *		handle's slot; error: it was an error or a failure.
+ *		handle's slot; error: it was an error or a failure (also counted in
+ *		the partition's usage, timed or not).
  *
  * The slot is normally stable (this backend holds it), but a handle
  * reclaimed as leaked may have been freed, even reused, by the worker by
@@ -345,13 +347,16 @@ query_record(int64 handle, TimestampTz started, bool error)
 	volatile SlotEntry *slot = &PoolShared->slots[handle & (PGPOOL_MAX_SLOTS - 1)];
 	int			part;
 
-	if (started == 0)
+	if (started == 0 && !error)
 		return;
 	part = slot->partition;
 	if (slot->handle != handle || part < 0 || part >= PoolShared->npartitions)
 		return;
-	StatsRecord(PoolPartitionStats(part), STATS_QUERY, started,
-				GetCurrentTimestamp(), error ? STATS_ERROR : STATS_DONE);
+	if (error)
+		UsageCountError(part);
+	if (started != 0)
+		StatsRecord(PoolPartitionStats(part), STATS_QUERY, started,
+					GetCurrentTimestamp(), error ? STATS_ERROR : STATS_DONE);
 }
 
 /*

@@ -26,6 +26,7 @@
 
 #include "shm/pool.h"
 #include "shm/stats.h"
+#include "shm/usage.h"
 #include "worker/apply.h"
 #include "worker/janitor.h"
 
@@ -120,6 +121,7 @@ apply_create_pool(int idx, const char *name, PoolDefinition *def)
 	pool->def = *def;
 	pool->def_version = 1;
 	StatsReset(&pool->stats);
+	UsageResetPool(idx);
 	pool->in_use = true;
 	LWLockRelease(&pool->lock);
 	pool->default_partition = PoolCreatePartitionLocked(idx, "");

@@ -49,6 +49,7 @@
 #include "common/pgpool_errors.h"
 #include "shm/policy.h"
 #include "shm/pool.h"
+#include "shm/usage.h"
 #include "proto/message.h"
 #include "common/text.h"
 #include "worker/reject.h"
@@ -347,7 +348,10 @@ conn_settle(int slotno, int done_procno)
 			break;
 	}
 	if (free_it)
+	{
 		StatsCount(&PoolShared->pools[pool].stats, STAT_CLOSES);
+		UsageCount(slot->partition, USAGE_CLOSES);
+	}
 	LWLockRelease(PoolLock(pool));
 	if (free_it)
 	{

@@ -32,6 +32,7 @@
 #include "common/pgpool_errors.h"
 #include "shm/policy.h"
 #include "shm/pool.h"
+#include "shm/usage.h"
 #include "worker/resolve.h"
 
 #define PGPOOL_CONNECT_NPARAMS 5
@@ -220,6 +221,7 @@ conn_connect_done(int slotno)
 	slot->created_at = PoolSlotClock();
 	slot->last_used_at = slot->created_at;
 	StatsCount(&pool->stats, STAT_CONNECTS);
+	UsageCount(slot->partition, USAGE_CONNECTS);
 	pool->backoff_ms = 0;
 	pool->next_connect_at = 0;
 	slot->reset_pending = false;	/* a new connection has nothing to reset */
@@ -259,6 +261,7 @@ conn_connect_failed(int slotno, const char *why)
 
 	LWLockAcquire(&pool->lock, LW_EXCLUSIVE);
 	StatsCount(&pool->stats, STAT_CONNECT_FAILURES);
+	UsageCount(PoolShared->slots[slotno].partition, USAGE_CONNECT_FAILURES);
 	strlcpy(pool->last_error, msg, PGPOOL_ERROR_LEN);
 
 	/* back off once per round of attempts */

@@ -48,6 +48,7 @@
 #include "common/guc.h"
 #include "shm/policy.h"
 #include "shm/pool.h"
+#include "shm/usage.h"
 #include "worker/janitor.h"
 #include "worker/leaks.h"
 
@@ -122,6 +123,7 @@ JanitorRun(void)
 	now = GetCurrentTimestamp();
 	StatsRotate(PoolShared->partition_stats, PoolShared->npartitions,
 				now);
+	UsageRotate(now);
 	LeaksCheck(now);			/* leak reports and reclaim: worker/leaks.c */
 	sweep = now >= next_sweep;
 	if (!wanted && !busy && !sweep)

@@ -29,6 +29,7 @@
 #include "common/pgpool_errors.h"
 #include "shm/policy.h"
 #include "shm/pool.h"
+#include "shm/usage.h"
 #include "common/text.h"
 #include "worker/resolve.h"
 
@@ -64,6 +65,7 @@ conn_reset_recycle(int slotno)
 	if (held)
 	{
 		StatsCount(&pool->stats, STAT_CLOSES);
+		UsageCount(slot->partition, USAGE_CLOSES);
 		slot->def_version = pool->def_version;
 		slot->remote_pid = 0;
 	}

@@ -63,7 +63,7 @@ SELECT (p->'wait'->>'p95')::float8 = pl.wait_p95 AS wait_p95_as_pools_view
 
 -- partitions, waiters (none), leaks (none: the threshold is an hour)
 SELECT x->>'partition' AS partition, x->'connections'->'in_use' AS in_use,
-       x->'waiting' AS waiting
+       x->'waiting' AS waiting, x->'acquires' AS acquires, x->'waits' AS waits
   FROM pgpool_ext.dashboard() d, jsonb_array_elements(d->'pools') p,
        jsonb_array_elements(p->'partitions') x
  WHERE p->>'name' = 'd'
@@ -81,6 +81,15 @@ SELECT pool_name, partition, total, idle, in_use, busy, connecting,
   FROM pgpool_ext.partitions
  WHERE pool_name = 'd'
  ORDER BY partition;
+-- usage: the intervals of the last hour (usage_hourly's rows), their keys;
+-- the two acquires, both queued (no connection was open), both in use
+SELECT (SELECT string_agg(k, ' ' ORDER BY k) FROM jsonb_object_keys(p->'usage'->0) k) AS keys,
+       (SELECT sum((u->>'acquires')::int) FROM jsonb_array_elements(p->'usage') u) AS acquires,
+       (SELECT sum((u->>'waits')::int) FROM jsonb_array_elements(p->'usage') u) AS waits,
+       (SELECT max((u->>'peak_in_use')::int) FROM jsonb_array_elements(p->'usage') u) AS peak_in_use,
+       (SELECT bool_and((u->>'interval_s')::int = 3600) FROM jsonb_array_elements(p->'usage') u) AS hourly
+  FROM pgpool_ext.dashboard() d, jsonb_array_elements(d->'pools') p
+ WHERE p->>'name' = 'd';
 SELECT pgpool_ext.release(:hk);
 SELECT pgpool_ext.release(:h);
 -- reset_stats(pool) zeroes the partitions' counts

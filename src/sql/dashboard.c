@@ -74,6 +74,7 @@ static void dash_write_latency(StringInfo buf, const DashData *d, int p,
 static void dash_write_partitions(StringInfo buf, const DashData *d, int p);
 static void dash_write_waiters(StringInfo buf, const DashData *d, int p);
 static void dash_write_leaks(StringInfo buf, const DashData *d, int p);
+static void dash_write_usage(StringInfo buf, const SnapPool *sp);
 static int	dash_waiter_cmp(const void *a, const void *b);
 
 static const char *const dash_kind_names[PGPOOL_NKINDS] = {
@@ -156,7 +157,8 @@ pgpool_ext_dashboard(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int			p;
 
-	PoolSnapshotTake(&d.snap, SNAP_LATENCY_RECENT | SNAP_WAITERS);
+	PoolSnapshotTake(&d.snap, SNAP_LATENCY_RECENT | SNAP_WAITERS |
+					 SNAP_USAGE | SNAP_INTERVALS);
 	d.leaks = LeaksCopyHeld(&d.nleaks, d.snap.now);
 
 	initStringInfo(&buf);
@@ -225,8 +227,7 @@ dash_write_pool(StringInfo buf, const DashData *d, int p)
 	dash_write_partitions(buf, d, p);
 	dash_write_waiters(buf, d, p);
 	dash_write_leaks(buf, d, p);
-	dash_key(buf, "usage");
-	appendStringInfoString(buf, "[]");
+	dash_write_usage(buf, sp);
 	appendStringInfoChar(buf, '}');
 }
 
@@ -343,7 +344,8 @@ dash_write_latency(StringInfo buf, const DashData *d, int p, StatsKind kind)
 
 /*
  * dash_write_partitions
- *		"partitions": key ("" the default), slot counts, waiting.
+ *		"partitions": key ("" the default), slot counts, waiting, the
+ *		oldest wait, and acquires, waits and timeouts since the last reset.
  */
 static void
 dash_write_partitions(StringInfo buf, const DashData *d, int p)
@@ -364,6 +366,11 @@ dash_write_partitions(StringInfo buf, const DashData *d, int p)
 		dash_write_counts(buf, part->count);
 		dash_num(buf, "waiting", part->nwaiting);
 		dash_num(buf, "max_wait", SnapSeconds(part->oldest_wait, d->snap.now));
+		dash_num(buf, "acquires",
+				 (double) part->usage_total.events[USAGE_ACQUIRES]);
+		dash_num(buf, "waits", (double) part->usage_total.events[USAGE_WAITS]);
+		dash_num(buf, "timeouts",
+				 (double) part->usage_total.events[USAGE_TIMEOUTS]);
 		appendStringInfoChar(buf, '}');
 	}
 	appendStringInfoChar(buf, ']');
@@ -459,6 +466,62 @@ dash_write_leaks(StringInfo buf, const DashData *d, int p)
 		appendStringInfoString(buf, row->leak.reported != slot->handle ||
 							   row->leak.remote_xact < 0 ? "null" :
 							   row->leak.remote_xact > 0 ? "true" : "false");
+		appendStringInfoChar(buf, '}');
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/* A gauge's time-weighted average over a tally (0 for no time). */
+static double
+dash_average(const UsageTally *t, UsageGauge g)
+{
+	return t->elapsed_us > 0 ? (double) t->area[g] / t->elapsed_us : 0.0;
+}
+
+/*
+ * dash_write_usage
+ *		"usage": the pool's usage intervals (pgpool_ext.usage_interval wide)
+ *		that overlap the last 60 minutes, oldest first, as usage_hourly
+ *		shows them: hour_start, interval_s, event counts, average and peak
+ *		in use and waiting, wait_p95 (seconds, null without waits).
+ */
+static void
+dash_write_usage(StringInfo buf, const SnapPool *sp)
+{
+	static const struct
+	{
+		const char *name;
+		UsageEvent	event;
+	}			events[] = {
+		{"acquires", USAGE_ACQUIRES}, {"waits", USAGE_WAITS},
+		{"timeouts", USAGE_TIMEOUTS}, {"errors", USAGE_ERRORS},
+		{"connects", USAGE_CONNECTS}, {"closes", USAGE_CLOSES}
+	};
+	int			k;
+	int			e;
+
+	dash_key(buf, "usage");
+	appendStringInfoChar(buf, '[');
+	for (k = 0; k < sp->nintervals; k++)
+	{
+		const SnapInterval *iv = &sp->intervals[k];
+
+		dash_elem(buf);
+		appendStringInfoChar(buf, '{');
+		dash_time(buf, "hour_start", iv->start);
+		dash_num(buf, "interval_s", iv->width_s);
+		for (e = 0; e < lengthof(events); e++)
+			dash_num(buf, events[e].name,
+					 (double) iv->tally.events[events[e].event]);
+		dash_num(buf, "avg_in_use", dash_average(&iv->tally, USAGE_IN_USE));
+		dash_num(buf, "peak_in_use", iv->tally.peak[USAGE_IN_USE]);
+		dash_num(buf, "avg_waiting", dash_average(&iv->tally, USAGE_WAITING));
+		dash_num(buf, "peak_waiting", iv->tally.peak[USAGE_WAITING]);
+		dash_key(buf, "wait_p95");
+		if (iv->wait_p95 < 0)
+			appendStringInfoString(buf, "null");
+		else
+			SnapAppendNumber(buf, iv->wait_p95);
 		appendStringInfoChar(buf, '}');
 	}
 	appendStringInfoChar(buf, ']');

@@ -6,7 +6,8 @@
  *
  * A row shows a partition's connections by state (the pools view's
  * columns, plus busy and resetting), its waiters and oldest wait, its
- * acquires, waits and timeouts since the last reset, and the wait
+ * acquires, waits and timeouts since the last reset (the usage core's
+ * events, shm/usage.h), and the wait
  * percentiles of the last 5 minutes (seconds, NULL without waits).  The
  * partition key is '' for the default partition (as the latency view).
  *
@@ -46,7 +47,7 @@ pgpool_ext_partition_info(PG_FUNCTION_ARGS)
 	PoolSnapshot snap;
 	int			i;
 
-	PoolSnapshotTake(&snap, SNAP_LATENCY_TOTAL | SNAP_LATENCY_RECENT);
+	PoolSnapshotTake(&snap, SNAP_LATENCY_RECENT | SNAP_USAGE);
 	InitMaterializedSRF(fcinfo, 0);
 	if (rsinfo->setDesc->natts != PARTITION_COLS)
 		elog(ERROR, "pgpool_ext: partition_info() is declared with %d columns, the library expects %d",
@@ -66,8 +67,7 @@ partition_row(ReturnSetInfo *rsinfo, const PoolSnapshot *snap,
 {
 	const int  *count = part->count;
 	const HistSnapshot *recent = &part->latency[STATS_WAIT][STATS_RECENT];
-	const uint64 *outcomes = part->outcomes[STATS_WAIT][STATS_TOTAL];
-	uint64		waited = part->latency[STATS_WAIT][STATS_TOTAL].count;
+	const uint64 *events = part->usage_total.events;
 	Datum		v[PARTITION_COLS];
 	bool		n[PARTITION_COLS];
 	StatsSummary sum;
@@ -90,11 +90,9 @@ partition_row(ReturnSetInfo *rsinfo, const PoolSnapshot *snap,
 	v[c++] = Int32GetDatum(count[SLOT_CONNECTING]);
 	v[c++] = Int32GetDatum(count[SLOT_RESETTING]);
 	v[c++] = Int32GetDatum(part->nwaiting);
-	/* every wait ends in a grant, a timeout or a cancel */
-	v[c++] = Int64GetDatum((int64) (waited - outcomes[STATS_TIMEOUT] -
-									outcomes[STATS_CANCEL]));
-	n[c++] = true;				/* waits: the usage core's count */
-	v[c++] = Int64GetDatum((int64) outcomes[STATS_TIMEOUT]);
+	v[c++] = Int64GetDatum((int64) events[USAGE_ACQUIRES]);
+	v[c++] = Int64GetDatum((int64) events[USAGE_WAITS]);
+	v[c++] = Int64GetDatum((int64) events[USAGE_TIMEOUTS]);
 	n[c] = n[c + 1] = n[c + 2] = sum.count == 0;
 	v[c++] = Float8GetDatum(sum.p50);
 	v[c++] = Float8GetDatum(sum.p95);

@@ -9,7 +9,9 @@
  * its definition, counters and connection and waiter counts, and for each
  * of its partitions the slot counts by state, the waiters and the latency
  * distributions of the windows asked for (SNAP_LATENCY_TOTAL, _RECENT);
- * with SNAP_WAITERS also every waiting backend.  The callers turn the copy
+ * with SNAP_WAITERS also every waiting backend; with SNAP_USAGE each
+ * partition's usage since the last reset, with SNAP_INTERVALS each pool's
+ * usage intervals of the last hour (shm/usage.h).  The callers turn the copy
  * into text, jsonb or tuples after every lock is released, and mask the
  * conninfo then.
  *
@@ -40,6 +42,8 @@ static void snapshot_copy_pool(PoolSnapshot *snap, int p, uint64 minute);
 static void snapshot_copy_partition(PoolSnapshot *snap, int i,
 									uint64 minute);
 static void snapshot_copy_waiters(PoolSnapshot *snap, int p);
+static void snapshot_copy_intervals(PoolSnapshot *snap, int p,
+									UsageInterval *ring);
 
 /*
  * PoolSnapshotTake
@@ -50,6 +54,7 @@ void
 PoolSnapshotTake(PoolSnapshot *snap, int what)
 {
 	uint64		minute;
+	UsageInterval *ring = NULL;
 	int			p;
 
 	PoolShmemCheckPreloaded();
@@ -64,6 +69,13 @@ PoolSnapshotTake(PoolSnapshot *snap, int what)
 	snap->nwaiters = 0;
 	snap->waiters = (what & SNAP_WAITERS) ?
 		palloc(sizeof(SnapWaiter) * PoolShared->nbackends) : NULL;
+	if (what & SNAP_INTERVALS)
+	{
+		ring = palloc(sizeof(UsageInterval) * USAGE_NINTERVALS);
+		for (p = 0; p < PoolShared->npools; p++)
+			snap->pools[p].intervals =
+				palloc(sizeof(SnapInterval) * USAGE_NINTERVALS);
+	}
 
 	LWLockAcquire(&PoolShared->lock, LW_SHARED);
 	snap->worker_up = PoolShared->worker_pid != 0;
@@ -71,6 +83,9 @@ PoolSnapshotTake(PoolSnapshot *snap, int what)
 	{
 		LWLockAcquire(PoolLock(p), LW_SHARED);
 		snapshot_copy_pool(snap, p, minute);
+		if (ring != NULL && snap->npools > 0 &&
+			snap->pools[snap->npools - 1].entry == p)
+			snapshot_copy_intervals(snap, p, ring);
 		LWLockRelease(PoolLock(p));
 	}
 	LWLockRelease(&PoolShared->lock);
@@ -92,6 +107,9 @@ snapshot_copy_pool(PoolSnapshot *snap, int p, uint64 minute)
 		return;
 	sp = &snap->pools[snap->npools];
 	sp->entry = p;
+	sp->nintervals = 0;
+	if (!(snap->what & SNAP_INTERVALS))
+		sp->intervals = NULL;
 	strlcpy(sp->name, pool->name, sizeof(sp->name));
 	sp->def = pool->def;
 	memcpy(sp->counters, pool->stats.counters, sizeof(sp->counters));
@@ -131,6 +149,10 @@ snapshot_copy_partition(PoolSnapshot *snap, int i, uint64 minute)
 	memcpy(sp->count, part->count, sizeof(sp->count));
 	sp->nwaiting = part->nwaiting;
 	sp->oldest_wait = 0;
+	if (snap->what & SNAP_USAGE)
+		UsageReadPartition(i, STATS_TOTAL, snap->now, &sp->usage_total);
+	else
+		memset(&sp->usage_total, 0, sizeof(UsageTally));
 	for (w = 0; w < PGPOOL_NWINDOWS; w++)
 	{
 		int			flag = w == STATS_TOTAL ? SNAP_LATENCY_TOTAL :
@@ -190,6 +212,37 @@ snapshot_copy_waiters(PoolSnapshot *snap, int p)
 			w->position = WaitqPosition(&PoolShared->partitions[sp->entry], be);
 			w->wait_start = be->wait_start;
 		}
+	}
+}
+
+/*
+ * snapshot_copy_intervals
+ *		The usage intervals of pool entry p (the last pool copied) that end
+ *		less than SNAP_USAGE_SPAN ago, through ring (room for the whole
+ *		interval ring, allocated by the caller).  Caller holds p's lock.
+ *
+ * XXX UsageReadIntervals allocates a copy of the ring (320 kB) while the
+ * pool lock is held.
+ */
+static void
+snapshot_copy_intervals(PoolSnapshot *snap, int p, UsageInterval *ring)
+{
+	SnapPool   *sp = &snap->pools[snap->npools - 1];
+	int			n = UsageReadIntervals(p, snap->now, ring, USAGE_NINTERVALS);
+	int			k;
+
+	for (k = 0; k < n; k++)
+	{
+		SnapInterval *si;
+
+		if (ring[k].start + ring[k].width_s * USECS_PER_SEC <=
+			snap->now - SNAP_USAGE_SPAN)
+			continue;
+		si = &sp->intervals[sp->nintervals++];
+		si->start = ring[k].start;
+		si->width_s = ring[k].width_s;
+		si->tally = ring[k].tally;
+		si->wait_p95 = UsageIntervalWaitP95(&ring[k]);
 	}
 }
 

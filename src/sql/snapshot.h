@@ -16,11 +16,27 @@
 
 #include "shm/shmem.h"
 #include "shm/stats.h"
+#include "shm/usage.h"
 
 /* What PoolSnapshotTake copies besides counts (flags, or-ed) */
 #define SNAP_LATENCY_TOTAL	0x01	/* distributions since the last reset */
 #define SNAP_LATENCY_RECENT	0x02	/* distributions of the last 5 minutes */
 #define SNAP_WAITERS		0x04	/* every waiting backend */
+#define SNAP_USAGE			0x08	/* usage of partitions since the reset */
+#define SNAP_INTERVALS		0x10	/* pools' usage intervals of the last
+									 * SNAP_USAGE_SPAN */
+
+/* How far back SNAP_INTERVALS copies a pool's intervals (µs: 60 minutes). */
+#define SNAP_USAGE_SPAN		(60 * USECS_PER_MINUTE)
+
+/* One usage interval of a pool (SNAP_INTERVALS): a row of usage_hourly. */
+typedef struct SnapInterval
+{
+	TimestampTz start;
+	int32		width_s;
+	UsageTally	tally;
+	double		wait_p95;		/* seconds; -1: no wait recorded */
+} SnapInterval;
 
 /* One partition entry of a live pool. */
 typedef struct SnapPart
@@ -34,6 +50,7 @@ typedef struct SnapPart
 	/* the windows asked for (SNAP_LATENCY_*); the others are zero */
 	HistSnapshot latency[PGPOOL_NKINDS][PGPOOL_NWINDOWS];
 	uint64		outcomes[PGPOOL_NKINDS][PGPOOL_NWINDOWS][PGPOOL_NOUTCOMES];
+	UsageTally	usage_total;	/* SNAP_USAGE: since the last reset */
 } SnapPart;
 
 /* One live pool; its partitions are parts[first_part .. +nparts). */
@@ -51,6 +68,8 @@ typedef struct SnapPool
 	int			nparts;
 	int			first_waiter;	/* waiters[first_waiter .. +nwaiters) */
 	int			nwaiters;		/* copied (SNAP_WAITERS), else 0 */
+	SnapInterval *intervals;	/* SNAP_INTERVALS: oldest first, else NULL */
+	int			nintervals;
 } SnapPool;
 
 /* One backend waiting in acquire (SNAP_WAITERS). */

@@ -130,6 +130,17 @@ is( join("\n", map { "$_->{partition}|$_->{connections}{in_use}|$_->{waiting}" }
 		  sort { $a->{partition} cmp $b->{partition} } @{ $p->{partitions} }),
 	join("\n", map { join('|', (split /\|/)[0 .. 2]) } split /\n/, $parts),
 	'partitions: as the partitions view');
+# usage: the intervals of the last hour hold all the pool's activity
+my %usage_sum;
+for my $iv (@{ $p->{usage} })
+{
+	$usage_sum{$_} += $iv->{$_} for qw(acquires waits timeouts);
+	$usage_sum{peak_waiting} = $iv->{peak_waiting}
+	  if $iv->{peak_waiting} > ($usage_sum{peak_waiting} // 0);
+}
+is( join('|', map { $usage_sum{$_} // 0 } qw(acquires waits timeouts peak_waiting)),
+	"$acquires|$waits|0|2",
+	'usage: acquires and waits as the pools view, peak_waiting 2');
 my $all = $local->safe_psql('postgres', 'SELECT pgpool_ext.dashboard()');
 unlike($all, qr/dash_secret_pw|quoted_secret_pw/, 'no password in the document');
 

@@ -8,6 +8,7 @@ OBJS = \
 	src/common/conninfo.o \
 	src/common/pgpool_errors.o \
 	src/common/text.o \
+	src/common/erlang.o \
 	src/shm/shmem.o \
 	src/shm/pool.o \
 	src/shm/waitq.o \
@@ -47,6 +48,7 @@ OBJS = \
 	src/sql/query.o \
 	src/sql/views.o \
 	src/sql/latency.o \
+	src/sql/efficiency.o \
 	src/sql/snapshot.o \
 	src/sql/metrics.o \
 	src/sql/dashboard.o \
@@ -66,7 +68,7 @@ SHLIB_LINK = -lanl
 
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.
-REGRESS = setup pools handles query security views latency metrics leaks dashboard
+REGRESS = setup pools handles query security views latency metrics leaks efficiency dashboard
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
 ISOLATION = queue_order handoff cancel_wait xact_release
@@ -121,10 +123,12 @@ drop-test-databases:
 
 # Unit tests: standalone programs built against the server headers of
 # $(PG_CONFIG) and linked with the module they test; no server runs.
-UNIT_TESTS = test/unit/test_histogram
+UNIT_TESTS = test/unit/test_histogram test/unit/test_erlang
 
 .PHONY: unit-check
 unit-check:
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -o test/unit/test_histogram \
 		test/unit/test_histogram.c src/shm/histogram.c -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o test/unit/test_erlang \
+		test/unit/test_erlang.c src/common/erlang.c -lm
 	@set -e; for t in $(UNIT_TESTS); do echo "$$t"; $$t; done

@@ -61,6 +61,21 @@ SELECT (p->'wait'->>'p95')::float8 = pl.wait_p95 AS wait_p95_as_pools_view
        pgpool_ext.pools pl
  WHERE p->>'name' = 'd' AND pl.pool_name = 'd';
 
+-- efficiency: the efficiency view's row of the pool over 5 minutes, its
+-- columns as keys (too few acquires for a recommendation)
+SELECT (SELECT string_agg(k, ' ' ORDER BY k) FROM jsonb_object_keys(p->'efficiency') k)
+       = (SELECT string_agg(column_name::text, ' ' ORDER BY column_name::text)
+            FROM information_schema.columns
+           WHERE table_schema = 'pgpool_ext' AND table_name = 'efficiency'
+             AND column_name NOT IN ('pool_name', 'partition', 'time_window')) AS same_columns,
+       p->'efficiency'->'max_size' AS max_size, p->'efficiency'->'target_wait' AS target_wait,
+       p->'efficiency'->'recommended_max_size' AS recommended,
+       p->'efficiency'->>'advice' = e.advice AS advice_as_view
+  FROM pgpool_ext.dashboard() d, jsonb_array_elements(d->'pools') p,
+       pgpool_ext.efficiency e
+ WHERE p->>'name' = 'd' AND e.pool_name = 'd' AND e.partition IS NULL
+   AND e.time_window = '5min';
+
 -- partitions, waiters (none), leaks (none: the threshold is an hour)
 SELECT x->>'partition' AS partition, x->'connections'->'in_use' AS in_use,
        x->'waiting' AS waiting, x->'acquires' AS acquires, x->'waits' AS waits

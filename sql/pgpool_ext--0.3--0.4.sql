@@ -6,6 +6,47 @@
 -- Version 0.4: usage over time, efficiency and sizing advice, the
 -- dashboard and the partitions view.  Each part below has its own section.
 
+-- Efficiency and sizing advice (issue 9, item 3): the efficiency view and
+-- the target_wait pool option.
+
+-- Pool option target_wait (a key of create_pool's / alter_pool's options
+-- jsonb): the wait p95 the sizing advice aims at.
+ALTER TABLE pgpool_ext.pool_definition
+    ADD COLUMN target_wait pg_catalog.interval NOT NULL DEFAULT '10 ms',
+    ADD CONSTRAINT pool_definition_target_wait
+        CHECK (target_wait OPERATOR(pg_catalog.>=) '1 ms');
+
+-- One row per pool (partition NULL: all its partitions) and per partition,
+-- per time_window ('total' since the last reset, '5min' the last five
+-- minutes): how well the pool's connections are used, and the smallest
+-- max_size that keeps the wait p95 under target_wait (Erlang C).
+-- Durations and rates are double precision seconds; NULL where undefined.
+CREATE FUNCTION pgpool_ext.efficiency_info(
+    OUT pool_name text, OUT partition text, OUT time_window text,
+    OUT elapsed double precision, OUT utilization double precision,
+    OUT saturation double precision, OUT immediate_ratio double precision,
+    OUT reuse double precision, OUT churn_per_hour double precision,
+    OUT idle_connection_seconds double precision,
+    OUT reset_share double precision, OUT busy_share double precision,
+    OUT mean_hold double precision, OUT mean_query double precision,
+    OUT arrival_rate double precision, OUT offered_load double precision,
+    OUT max_size integer, OUT target_wait double precision,
+    OUT wait_p95 double precision, OUT recommended_max_size integer,
+    OUT advice text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgpool_ext_efficiency_info'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW pgpool_ext.efficiency AS
+    SELECT * FROM pgpool_ext.efficiency_info();
+
+-- Privileges as the other statistics views: superusers and
+-- pg_read_all_stats (aggregates per pool and partition: no row belongs to
+-- a backend).
+REVOKE ALL ON FUNCTION pgpool_ext.efficiency_info() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgpool_ext.efficiency_info() TO pg_read_all_stats;
+GRANT SELECT ON pgpool_ext.efficiency TO pg_read_all_stats;
+
 -- Dashboard: dashboard() (every pool in one jsonb document for UIs) and
 -- the partitions view (issue 9, items 6 and 7).
 

@@ -40,8 +40,6 @@ static void options_check_max_size(const PoolOption *opt, Datum value,
 								   bool isnull, OptionFindings *found);
 static void options_check_interval(const PoolOption *opt, Datum value,
 								   bool isnull, OptionFindings *found);
-static void options_check_connect_timeout(const PoolOption *opt, Datum value,
-										  bool isnull, OptionFindings *found);
 static void options_check_reset_query(const PoolOption *opt, Datum value,
 									  bool isnull, OptionFindings *found);
 static void options_check_password_required(const PoolOption *opt,
@@ -54,6 +52,9 @@ static void options_check_leak_threshold(const PoolOption *opt, Datum value,
 										 bool isnull, OptionFindings *found);
 static void options_check_leak_action(const PoolOption *opt, Datum value,
 									  bool isnull, OptionFindings *found);
+static void options_check_positive_interval(const PoolOption *opt,
+											Datum value, bool isnull,
+											OptionFindings *found);
 
 #define OPTION_FIELD(f)		offsetof(PoolDefinition, f)
 
@@ -93,7 +94,7 @@ const PoolOption OptionsTable[PGPOOL_NOPTIONS] = {
 		"connect_timeout", OPTION_INTERVAL_MS, 6,
 		OPTION_FIELD(connect_timeout_ms),
 		0, "10 s", OPTION_NULL_REFUSED,
-		options_check_connect_timeout
+		options_check_positive_interval
 	},
 	[OPTION_RESET_QUERY] = {
 		"reset_query", OPTION_TEXT, 7, OPTION_FIELD(reset_query),
@@ -122,6 +123,12 @@ const PoolOption OptionsTable[PGPOOL_NOPTIONS] = {
 		OPTION_FIELD(leak_reclaim_after_ms),
 		0, "0", OPTION_NULL_ZERO,
 		options_check_interval, "0.3"
+	},
+	/* sizing advice (sql/efficiency.c): a key of "options" only */
+	[OPTION_TARGET_WAIT] = {
+		"target_wait", OPTION_INTERVAL_MS, -1, OPTION_FIELD(target_wait_ms),
+		0, "10 ms", OPTION_NULL_ZERO,
+		options_check_positive_interval, "0.4"
 	},
 };
 
@@ -332,10 +339,13 @@ options_check_leak_action(const PoolOption *opt, Datum value, bool isnull,
 		OptionsError(opt->name, "The action must be report or reclaim.");
 }
 
-/* connect_timeout: an interval, and positive. */
+/*
+ * An interval option that must be positive, at least 1 millisecond
+ * (connect_timeout, target_wait).
+ */
 static void
-options_check_connect_timeout(const PoolOption *opt, Datum value,
-							  bool isnull, OptionFindings *found)
+options_check_positive_interval(const PoolOption *opt, Datum value,
+								bool isnull, OptionFindings *found)
 {
 	if (options_ms(opt, value) < 1)
 		OptionsError(opt->name, "The value must be positive.");

@@ -51,10 +51,12 @@ typedef enum OptionId
 	/* leak detection (schema 0.3) */
 	OPTION_LEAK_THRESHOLD,
 	OPTION_LEAK_ACTION,
-	OPTION_LEAK_RECLAIM_AFTER
+	OPTION_LEAK_RECLAIM_AFTER,
+	/* sizing advice (schema 0.4) */
+	OPTION_TARGET_WAIT
 } OptionId;
 
-#define PGPOOL_NOPTIONS		(OPTION_LEAK_RECLAIM_AFTER + 1)
+#define PGPOOL_NOPTIONS		(OPTION_TARGET_WAIT + 1)
 
 /* SQL type of an option, and how PoolDefinition holds it */
 typedef enum OptionType

@@ -150,6 +150,9 @@ typedef struct PoolDefinition
 	int			leak_threshold_ms;	/* 0: off; -1: pgpool_ext.leak_threshold */
 	char		leak_action[PGPOOL_LEAK_ACTION_LEN];	/* report, reclaim */
 	int			leak_reclaim_after_ms;
+	/* sizing advice (sql/efficiency.c) */
+	int			target_wait_ms; /* wait p95 target; 0 (schema not yet
+								 * updated to 0.4): the default, 10 ms */
 } PoolDefinition;
 
 typedef struct PoolEntry

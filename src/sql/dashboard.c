@@ -38,6 +38,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -75,6 +76,7 @@ static void dash_write_partitions(StringInfo buf, const DashData *d, int p);
 static void dash_write_waiters(StringInfo buf, const DashData *d, int p);
 static void dash_write_leaks(StringInfo buf, const DashData *d, int p);
 static void dash_write_usage(StringInfo buf, const SnapPool *sp);
+static void dash_write_efficiency(StringInfo buf, const SnapPool *sp);
 static int	dash_waiter_cmp(const void *a, const void *b);
 
 static const char *const dash_kind_names[PGPOOL_NKINDS] = {
@@ -158,7 +160,7 @@ pgpool_ext_dashboard(PG_FUNCTION_ARGS)
 	int			p;
 
 	PoolSnapshotTake(&d.snap, SNAP_LATENCY_RECENT | SNAP_WAITERS |
-					 SNAP_USAGE | SNAP_INTERVALS);
+					 SNAP_USAGE | SNAP_INTERVALS | SNAP_EFFICIENCY);
 	d.leaks = LeaksCopyHeld(&d.nleaks, d.snap.now);
 
 	initStringInfo(&buf);
@@ -222,8 +224,7 @@ dash_write_pool(StringInfo buf, const DashData *d, int p)
 	dash_text(buf, "last_connect_error", sp->last_error, true);
 	for (i = 0; i < PGPOOL_NKINDS; i++)
 		dash_write_latency(buf, d, p, (StatsKind) i);
-	dash_key(buf, "efficiency");
-	appendStringInfoString(buf, "null");
+	dash_write_efficiency(buf, sp);
 	dash_write_partitions(buf, d, p);
 	dash_write_waiters(buf, d, p);
 	dash_write_leaks(buf, d, p);
@@ -525,4 +526,47 @@ dash_write_usage(StringInfo buf, const SnapPool *sp)
 		appendStringInfoChar(buf, '}');
 	}
 	appendStringInfoChar(buf, ']');
+}
+
+/* Member key: a number, or null for NaN (undefined). */
+static void
+dash_num_or_null(StringInfo buf, const char *key, double value)
+{
+	dash_key(buf, key);
+	if (isnan(value))
+		appendStringInfoString(buf, "null");
+	else
+		SnapAppendNumber(buf, value);
+}
+
+/*
+ * dash_write_efficiency
+ *		"efficiency": the efficiency view's row of the whole pool over the
+ *		last 5 minutes (efficiency.c), its columns as keys; null when the
+ *		snapshot has no input for it.
+ */
+static void
+dash_write_efficiency(StringInfo buf, const SnapPool *sp)
+{
+	EfficiencyRow row;
+	int			k;
+
+	dash_key(buf, "efficiency");
+	if (sp->efficiency == NULL)
+	{
+		appendStringInfoString(buf, "null");
+		return;
+	}
+	EfficiencyFromInput(sp->efficiency, &row);
+	appendStringInfoChar(buf, '{');
+	for (k = 0; k < EFF_NMEASURES; k++)
+		dash_num_or_null(buf, EfficiencyMeasureNames[k], row.measure[k]);
+	dash_num(buf, "max_size", row.max_size);
+	dash_num(buf, "target_wait", row.target_wait);
+	dash_num_or_null(buf, "wait_p95", row.wait_p95);
+	dash_num_or_null(buf, "recommended_max_size",
+					 row.recommended_max_size < 0 ? get_float8_nan() :
+					 row.recommended_max_size);
+	dash_text(buf, "advice", row.advice, true);
+	appendStringInfoChar(buf, '}');
 }

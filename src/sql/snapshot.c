@@ -11,7 +11,9 @@
  * distributions of the windows asked for (SNAP_LATENCY_TOTAL, _RECENT);
  * with SNAP_WAITERS also every waiting backend; with SNAP_USAGE each
  * partition's usage since the last reset, with SNAP_INTERVALS each pool's
- * usage intervals of the last hour (shm/usage.h).  The callers turn the copy
+ * usage intervals of the last hour (shm/usage.h), with SNAP_EFFICIENCY
+ * what each pool's efficiency over the last 5 minutes is computed from
+ * (EfficiencyCopy; the arithmetic is left for after the locks).  The callers turn the copy
  * into text, jsonb or tuples after every lock is released, and mask the
  * conninfo then.
  *
@@ -69,6 +71,9 @@ PoolSnapshotTake(PoolSnapshot *snap, int what)
 	snap->nwaiters = 0;
 	snap->waiters = (what & SNAP_WAITERS) ?
 		palloc(sizeof(SnapWaiter) * PoolShared->nbackends) : NULL;
+	for (p = 0; p < PoolShared->npools; p++)
+		snap->pools[p].efficiency = (what & SNAP_EFFICIENCY) ?
+			palloc(sizeof(EfficiencyInput)) : NULL;
 	if (what & SNAP_INTERVALS)
 	{
 		ring = palloc(sizeof(UsageInterval) * USAGE_NINTERVALS);
@@ -83,9 +88,15 @@ PoolSnapshotTake(PoolSnapshot *snap, int what)
 	{
 		LWLockAcquire(PoolLock(p), LW_SHARED);
 		snapshot_copy_pool(snap, p, minute);
-		if (ring != NULL && snap->npools > 0 &&
-			snap->pools[snap->npools - 1].entry == p)
-			snapshot_copy_intervals(snap, p, ring);
+		if (snap->npools > 0 && snap->pools[snap->npools - 1].entry == p)
+		{
+			SnapPool   *sp = &snap->pools[snap->npools - 1];
+
+			if (ring != NULL)
+				snapshot_copy_intervals(snap, p, ring);
+			if (sp->efficiency != NULL)
+				EfficiencyCopy(p, -1, STATS_RECENT, snap->now, sp->efficiency);
+		}
 		LWLockRelease(PoolLock(p));
 	}
 	LWLockRelease(&PoolShared->lock);

@@ -17,6 +17,7 @@
 #include "shm/shmem.h"
 #include "shm/stats.h"
 #include "shm/usage.h"
+#include "sql/efficiency.h"
 
 /* What PoolSnapshotTake copies besides counts (flags, or-ed) */
 #define SNAP_LATENCY_TOTAL	0x01	/* distributions since the last reset */
@@ -25,6 +26,9 @@
 #define SNAP_USAGE			0x08	/* usage of partitions since the reset */
 #define SNAP_INTERVALS		0x10	/* pools' usage intervals of the last
 									 * SNAP_USAGE_SPAN */
+
+#define SNAP_EFFICIENCY		0x20	/* what pools' efficiency over the last
+									 * 5 minutes is computed from */
 
 /* How far back SNAP_INTERVALS copies a pool's intervals (µs: 60 minutes). */
 #define SNAP_USAGE_SPAN		(60 * USECS_PER_MINUTE)
@@ -70,6 +74,7 @@ typedef struct SnapPool
 	int			nwaiters;		/* copied (SNAP_WAITERS), else 0 */
 	SnapInterval *intervals;	/* SNAP_INTERVALS: oldest first, else NULL */
 	int			nintervals;
+	EfficiencyInput *efficiency;	/* SNAP_EFFICIENCY: the pool's, 5min */
 } SnapPool;
 
 /* One backend waiting in acquire (SNAP_WAITERS). */

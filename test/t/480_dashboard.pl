@@ -141,6 +141,16 @@ for my $iv (@{ $p->{usage} })
 is( join('|', map { $usage_sum{$_} // 0 } qw(acquires waits timeouts peak_waiting)),
 	"$acquires|$waits|0|2",
 	'usage: acquires and waits as the pools view, peak_waiting 2');
+# efficiency: the efficiency view's whole-pool row of the last 5 minutes
+# (the values that do not move with the clock)
+my $eff = $local->safe_psql('postgres',
+	"SELECT max_size, target_wait, coalesce(recommended_max_size::text, 'null'), advice "
+	  . "FROM pgpool_ext.efficiency WHERE pool_name = 'p' AND partition IS NULL "
+	  . "AND time_window = '5min'");
+is( join('|', map { $p->{efficiency}{$_} // 'null' }
+		  qw(max_size target_wait recommended_max_size advice)),
+	$eff, 'efficiency: max_size, target_wait, recommendation and advice as the view');
+ok($p->{efficiency}{utilization} > 0, 'efficiency: utilization while both are held');
 my $all = $local->safe_psql('postgres', 'SELECT pgpool_ext.dashboard()');
 unlike($all, qr/dash_secret_pw|quoted_secret_pw/, 'no password in the document');
 

@@ -26,28 +26,10 @@
 #include <time.h>
 
 #include "shm/histogram.h"
-
-/* Use the C library's, not libpgport's (this program does not link it). */
-#undef printf
-#undef fprintf
-#undef snprintf
-#undef qsort
+#include "unit.h"
 
 #define ONE_HOUR_US		UINT64CONST(3600000000)
 #define MAX_VALUES		200000
-
-static int	failures = 0;
-
-#define CHECK(cond, ...) \
-	do { \
-		if (!(cond)) \
-		{ \
-			failures++; \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__); \
-			fprintf(stderr, "\n"); \
-		} \
-	} while (0)
 
 #ifdef USE_ASSERT_CHECKING
 /* Assert() in the atomics calls this server function; stand in for it. */
@@ -69,29 +51,6 @@ ExceptionalCondition(const char *conditionName, const char *errorType,
 
 /* The percentiles every check asks for, in parts per million. */
 static const uint64 quantiles_ppm[] = {500000, 900000, 950000, 990000, 999000};
-
-/*
- * rng_next
- *		xorshift64*: a small deterministic generator, one state per thread.
- */
-static uint64
-rng_next(uint64 *state)
-{
-	uint64		x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * UINT64CONST(2685821657736338717);
-}
-
-/* A double in [0, 1). */
-static double
-rng_unit(uint64 *state)
-{
-	return (double) (rng_next(state) >> 11) / 9007199254740992.0;
-}
 
 /* A standard normal deviate (Box-Muller). */
 static double

@@ -141,6 +141,25 @@ for my $iv (@{ $p->{usage} })
 is( join('|', map { $usage_sum{$_} // 0 } qw(acquires waits timeouts peak_waiting)),
 	"$acquires|$waits|0|2",
 	'usage: acquires and waits as the pools view, peak_waiting 2');
+SKIP:
+{
+	skip 'usage_hourly is not in this version', 1
+	  if $local->safe_psql('postgres',
+		"SELECT to_regclass('pgpool_ext.usage_hourly') IS NULL") eq 't';
+	my $rows = $local->safe_psql('postgres',
+		"SELECT string_agg(extract(epoch FROM hour_start)::bigint || ':' || acquires "
+		  . "|| ':' || waits || ':' || peak_waiting, ',' ORDER BY hour_start) "
+		  . "FROM pgpool_ext.usage_hourly WHERE pool_name = 'p' "
+		  . "AND hour_start + interval_s * interval '1 s' > now() - interval '1 hour'");
+	is( join(',',
+			map {
+				my $t = $local->safe_psql('postgres',
+					"SELECT extract(epoch FROM '$_->{hour_start}'::timestamptz)::bigint");
+				"$t:$_->{acquires}:$_->{waits}:$_->{peak_waiting}"
+			} @{ $p->{usage} }),
+		$rows, 'usage: the usage_hourly rows of the last hour');
+}
+
 # efficiency: the efficiency view's whole-pool row of the last 5 minutes
 # (the values that do not move with the clock)
 my $eff = $local->safe_psql('postgres',

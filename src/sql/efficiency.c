@@ -36,6 +36,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/timestamp.h"
 
 #include "backend/lookup.h"
 #include "common/erlang.h"
@@ -76,7 +77,7 @@ typedef struct EfficiencyCopyRow
 } EfficiencyCopyRow;
 
 static void efficiency_copy_hists(int part_idx, StatsWindow window,
-								  TimestampTz now, EfficiencyInput *in);
+								  uint64 minute, EfficiencyInput *in);
 static double efficiency_ratio(double num, double den);
 static double efficiency_share(double num, double den);
 static bool efficiency_enough(const EfficiencyInput *in, const double *m);
@@ -93,15 +94,14 @@ static const char *const window_names[PGPOOL_NWINDOWS] = {"total", "5min"};
 /*
  * efficiency_copy_hists
  *		Add partition part_idx's wait, hold and query histograms of window
- *		to in's (and its cancelled waits).  Caller holds the pool lock at
- *		least shared.
+ *		(the recent one: up to minute) to in's, and its cancelled waits.
+ *		Caller holds the pool lock at least shared.
  */
 static void
-efficiency_copy_hists(int part_idx, StatsWindow window, TimestampTz now,
+efficiency_copy_hists(int part_idx, StatsWindow window, uint64 minute,
 					  EfficiencyInput *in)
 {
 	PartitionStats *ps = PoolPartitionStats(part_idx);
-	uint64		minute = HistMinuteOf(now);
 	uint64		outcomes[PGPOOL_NOUTCOMES];
 	HistSnapshot one;
 
@@ -117,14 +117,17 @@ efficiency_copy_hists(int part_idx, StatsWindow window, TimestampTz now,
 /*
  * EfficiencyCopy
  *		What the row of pool pool_idx (part_idx -1) or of its partition
- *		part_idx in window needs, up to now (PoolSlotClock()).  Caller holds
- *		the global lock and the pool lock, both at least shared.
+ *		part_idx in window needs, up to now (PoolSlotClock(), the clock of
+ *		the usage gauges; the latency rings' minute is read from the precise
+ *		clock, as the latency view reads it).  Caller holds the global lock
+ *		and the pool lock, both at least shared.
  */
 void
 EfficiencyCopy(int pool_idx, int part_idx, StatsWindow window,
 			   TimestampTz now, EfficiencyInput *in)
 {
 	const PoolDefinition *def = &PoolShared->pools[pool_idx].def;
+	uint64		minute = HistMinuteOf(GetCurrentTimestamp());
 	int			i;
 
 	memset(in, 0, offsetof(EfficiencyInput, wait));
@@ -139,14 +142,14 @@ EfficiencyCopy(int pool_idx, int part_idx, StatsWindow window,
 	if (part_idx >= 0)
 	{
 		UsageReadPartition(part_idx, window, now, &in->tally);
-		efficiency_copy_hists(part_idx, window, now, in);
+		efficiency_copy_hists(part_idx, window, minute, in);
 		return;
 	}
 	UsageReadPool(pool_idx, window, now, &in->tally);
 	for (i = 0; i < PoolShared->npartitions; i++)
 		if (PoolShared->partitions[i].in_use &&
 			PoolShared->partitions[i].pool == pool_idx)
-			efficiency_copy_hists(i, window, now, in);
+			efficiency_copy_hists(i, window, minute, in);
 }
 
 /* num / den, or NaN (NULL) when den is 0 */
@@ -247,9 +250,9 @@ efficiency_recommend(const EfficiencyInput *in, const double *m)
  *		The advice of a row, one line, by the first rule that applies:
  *		not enough data; a load beyond the model's range; connections that
  *		failed to open while clients waited (the remote is the bottleneck);
- *		a partition's share; raise (noting holders that sit on idle
- *		connections); right (max_size at most 25 %, or 1, above the
- *		recommendation); lower.
+ *		a partition's share; more than pgpool_ext.max_connections; raise
+ *		(noting holders that sit on idle connections); right (max_size at
+ *		most 25 %, or 1, above the recommendation); lower.
  */
 static void
 efficiency_advise(const EfficiencyInput *in, const EfficiencyRow *row,
@@ -280,6 +283,10 @@ efficiency_advise(const EfficiencyInput *in, const EfficiencyRow *row,
 		snprintf(advice, EFFICIENCY_ADVICE_LEN,
 				 "this partition's load needs %d connections for a wait p95 under %d ms (the pool's max_size %d is shared by its partitions)",
 				 rec, target_ms, max_size);
+	else if (rec > pgpool_max_connections)
+		snprintf(advice, EFFICIENCY_ADVICE_LEN,
+				 "raise pgpool_ext.max_connections (now %d) and max_size to %d: wait p95 would drop under %d ms",
+				 pgpool_max_connections, rec, target_ms);
 	else if (rec > max_size && m[EFF_BUSY_SHARE] < EFFICIENCY_LOW_BUSY_SHARE)
 		snprintf(advice, EFFICIENCY_ADVICE_LEN,
 				 "holders sit on idle connections (busy %.0f %% of the hold): release handles sooner, or raise max_size to %d for a wait p95 under %d ms",

@@ -268,5 +268,21 @@ is( $rb1->{recommended_max_size},
 ok($rb1->{recommended_max_size} <= $rec_b,
 	'effb: a longer target needs no more connections');
 
+# effa at the size recommended: "right" (the load seen falls as the window
+# grows idle, so the size needed may now be one less: still right).
+$local->safe_psql('postgres', "SELECT pgpool_ext.alter_pool('effa', max_size => $rec_a)");
+ok( $local->poll_query_until('postgres',
+		"SELECT max_size FROM pgpool_ext.efficiency WHERE pool_name = 'effa' AND partition IS NULL AND time_window = 'total'",
+		$rec_a),
+	"effa: max_size $rec_a in force");
+my $ra2 = eff_row('effa', 'total');
+my $rec_a2 = erlang_size($ra2->{offered_load}, 0.01 / $ra2->{mean_hold});
+is($ra2->{recommended_max_size}, $rec_a2, 'effa: recommended_max_size, later');
+ok($rec_a2 == $rec_a || $rec_a2 == $rec_a - 1,
+	"effa: it needs $rec_a2 connections now");
+is( $ra2->{advice},
+	"max_size $rec_a is right for the observed load ($rec_a2 needed for a wait p95 under 10 ms)",
+	'effa: advice at the recommended size');
+
 $_->quit for @clients;
 done_testing();

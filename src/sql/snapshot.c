@@ -13,16 +13,17 @@
  * partition's usage since the last reset, with SNAP_INTERVALS each pool's
  * usage intervals of the last hour (shm/usage.h), with SNAP_EFFICIENCY
  * what each pool's efficiency over the last 5 minutes is computed from
- * (EfficiencyCopy; the arithmetic is left for after the locks).  The callers turn the copy
- * into text, jsonb or tuples after every lock is released, and mask the
- * conninfo then.
+ * (EfficiencyCopy; the arithmetic is left for after the locks).  The
+ * callers turn the copy into text, jsonb or tuples after every lock is
+ * released, and mask the conninfo then.
  *
  * Locking: every array is allocated before the first lock is taken (their
  * sizes are fixed at postmaster start); then the global lock shared
  * (membership), and each pool's lock shared, one pool at a time, while
  * that pool is copied.  The histograms are read through StatsCopy, under
- * the pool lock, as the latency views do.  Nothing is allocated and no
- * catalog is read while a lock is held.
+ * the pool lock, as the latency views do.  Nothing here allocates or
+ * reads a catalog while a lock is held (but UsageReadIntervals allocates:
+ * see snapshot_copy_intervals).
  *
  * src/sql/snapshot.c
  *
@@ -312,8 +313,9 @@ SnapSeconds(TimestampTz from, TimestampTz to)
  * SnapAppendNumber
  *		A number of JSON or of the Prometheus text format: the shortest
  *		form that reads back exactly (as float8out with extra_float_digits
- *		1); integers below 2^53 print without exponent.  Values here are always finite.  Counters are sent as
- *		double precision, as Prometheus keeps them: exact up to 2^53.
+ *		1); integers below 2^53 print without exponent.  The value must be
+ *		finite.  Counters are sent as double precision, as Prometheus keeps
+ *		them: exact up to 2^53.
  */
 void
 SnapAppendNumber(StringInfo buf, double value)

@@ -193,7 +193,8 @@ PoolCreatePartitionLocked(int pool, const char *key)
 
 /*
  * PoolSetSlotState
- *		The one state-transition function for slots.
+ *		The one state-transition function for slots; it also brings the
+ *		partition's usage (time-weighted slot counts, shm/usage.h) up to date.
  *
  * Caller must hold the lock of the slot's pool exclusively.
  */

@@ -423,6 +423,38 @@ UsageResetPool(int pool_idx)
 }
 
 /*
+ * UsageResume
+ *		The windows of a pool entry and of its partitions were written from
+ *		elsewhere (loaded by persistence): take the current values from the
+ *		live counts and account from now on, so the time in between counts
+ *		in no window.  Caller holds the global lock (shared at least) and
+ *		the pool lock exclusively.
+ */
+void
+UsageResume(int pool_idx)
+{
+	PoolUsage  *pu = PoolPoolUsage(pool_idx);
+	TimestampTz now = CoarseClock();
+	int			i;
+	int			g;
+
+	memset(pu->cur, 0, sizeof(pu->cur));
+	for (i = 0; i < PoolShared->npartitions; i++)
+	{
+		PartitionUsage *part = PoolPartitionUsage(i);
+
+		if (!PoolShared->partitions[i].in_use ||
+			PoolShared->partitions[i].pool != pool_idx)
+			continue;
+		usage_gauges(&PoolShared->partitions[i], part->cur);
+		part->last = now;
+		for (g = 0; g < USAGE_NGAUGES; g++)
+			pu->cur[g] += part->cur[g];
+	}
+	pu->last = now;
+}
+
+/*
  * usage_rotate_pool
  *		Advance pool p and its partitions to now; a new width begins a new
  *		interval now.  Takes the pool lock; caller holds the global lock.
@@ -564,25 +596,28 @@ UsageReadPool(int pool_idx, StatsWindow window, TimestampTz now,
 /*
  * UsageReadIntervals
  *		Copy a pool's interval ring, oldest first, the current interval
- *		accounted up to now, into out (at most max); returns how many.
- *		Allocates a copy of the ring (320 kB).  Caller holds the pool lock
- *		at least shared.
+ *		accounted up to now, into out: the newest max intervals when there
+ *		are more; returns how many.  Allocates a copy of the ring (320 kB).
+ *		Caller holds the pool lock at least shared.
  */
 int
 UsageReadIntervals(int pool_idx, TimestampTz now, UsageInterval *out,
 				   int max)
 {
 	PoolUsage  *copy = palloc(sizeof(PoolUsage));
+	int			skip = -max;
 	int			n = 0;
 	int			k;
 
 	memcpy(copy, PoolPoolUsage(pool_idx), sizeof(PoolUsage));
 	usage_pool_advance(copy, now);
+	for (k = 0; k < USAGE_NINTERVALS; k++)
+		skip += (int) (copy->ring[k].width_s > 0);
 	for (k = 1; k <= USAGE_NINTERVALS && n < max; k++)
 	{
 		UsageInterval *iv = &copy->ring[(copy->head + k) % USAGE_NINTERVALS];
 
-		if (iv->width_s > 0)
+		if (iv->width_s > 0 && skip-- <= 0)
 			out[n++] = *iv;
 	}
 	pfree(copy);

@@ -35,6 +35,11 @@
  * partition entries) 5.32 MB in all, on top of the 2.99 MB of the latency
  * histograms.  usage.c asserts the sizes.
  *
+ * Persistence may save and load a PoolUsage and its partitions'
+ * PartitionUsage as they are (plain numbers, absolute times, no pointer),
+ * keyed by pool name and partition key; after loading them into entries in
+ * use, UsageResume() takes the current values from the live counts.
+ *
  * Locking: everything here is under the lock of the pool that owns the
  * partition or pool entry: held exclusively to write (every hook), at
  * least shared to read.  No new lock, no allocation in the hooks.  A
@@ -158,6 +163,7 @@ extern void UsageCountError(int part_idx);	/* takes the pool lock itself */
 extern void UsageResetPartition(int part_idx);
 extern void UsageResetPool(int pool_idx);
 extern void UsageRotate(TimestampTz now);
+extern void UsageResume(int pool_idx);	/* after loading saved windows */
 
 /* reading: caller holds the pool lock, at least shared */
 extern void UsageReadPartition(int part_idx, StatsWindow window,

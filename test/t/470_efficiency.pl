@@ -17,6 +17,10 @@
 # nearly all the time, and a load of about one Erlang on one connection
 # needs more: "raise max_size to R".
 #
+# Pool effc: as effb, but the holders keep the connection mostly idle
+# (a remote pg_sleep($query_c_s), then a local pg_sleep($idle_c_s)): busy
+# share about 0.2, "holders sit on idle connections".
+#
 # recommended_max_size must equal the Erlang C size computed here (in
 # Perl, independently of src/common/erlang.c) from the view's own
 # arrival_rate and mean_hold, and be within one of the size for the load
@@ -46,6 +50,7 @@ my $ci = conninfo_of($remote);
 my $n = 60;    # iterations per client: 120 acquires a pool, over 10 s
 my ($query_s, $idle_s, $gap_s) = (0.05, 0.05, 0.1);    # pool effa
 my ($query_b_s, $idle_b_s) = (0.08, 0.02);             # pool effb
+my ($query_c_s, $idle_c_s) = (0.02, 0.08);             # pool effc
 my $slack = 0.05;
 
 # Erlang C, as the README gives it: B by its recursion, C from B,
@@ -102,12 +107,14 @@ sub near
 
 $local->safe_psql('postgres',
 	"SELECT pgpool_ext.create_pool('effa', '$ci', min_size => 2, max_size => 8);
-	 SELECT pgpool_ext.create_pool('effb', '$ci', min_size => 0, max_size => 1);");
+	 SELECT pgpool_ext.create_pool('effb', '$ci', min_size => 0, max_size => 1);
+	 SELECT pgpool_ext.create_pool('effc', '$ci', min_size => 0, max_size => 1);");
 ok( $local->poll_query_until('postgres',
 		"SELECT idle FROM pgpool_ext.pools WHERE pool_name = 'effa'", '2'),
 	'effa has its two idle connections');
 $local->safe_psql('postgres',
-	"SELECT pgpool_ext.reset_stats('effa'); SELECT pgpool_ext.reset_stats('effb')");
+	"SELECT pgpool_ext.reset_stats('effa'); SELECT pgpool_ext.reset_stats('effb');
+	 SELECT pgpool_ext.reset_stats('effc')");
 
 my $loop_a = "DO \$\$ DECLARE h bigint; BEGIN FOR i IN 1..$n LOOP
 	h := pgpool_ext.acquire('effa', timeout => '60s');
@@ -116,18 +123,26 @@ my $loop_a = "DO \$\$ DECLARE h bigint; BEGIN FOR i IN 1..$n LOOP
 	PERFORM pgpool_ext.release(h);
 	PERFORM pg_sleep($gap_s);
   END LOOP; END \$\$";
-my $loop_b = "DO \$\$ DECLARE h bigint; BEGIN FOR i IN 1..$n LOOP
-	h := pgpool_ext.acquire('effb', timeout => '60s');
-	PERFORM pgpool_ext.execute(h, 'SELECT pg_sleep($query_b_s)');
-	PERFORM pg_sleep($idle_b_s);
+# Take turns on pool $pool: hold for a remote $query then a local $idle.
+sub turns_loop
+{
+	my ($pool, $query, $idle) = @_;
+	return "DO \$\$ DECLARE h bigint; BEGIN FOR i IN 1..$n LOOP
+	h := pgpool_ext.acquire('$pool', timeout => '60s');
+	PERFORM pgpool_ext.execute(h, 'SELECT pg_sleep($query)');
+	PERFORM pg_sleep($idle);
 	PERFORM pgpool_ext.release(h);
   END LOOP; END \$\$";
+}
+my $loop_b = turns_loop('effb', $query_b_s, $idle_b_s);
+my $loop_c = turns_loop('effc', $query_c_s, $idle_c_s);
 
 # Each client prints the server's clock before and after its loop.
 my $clock = 'SELECT extract(epoch FROM clock_timestamp())';
-my @clients = map { session($local) } 1 .. 4;
+my @clients = map { session($local) } 1 .. 6;
 start_query($clients[$_], "$clock; $loop_a; $clock") for 0, 1;
 start_query($clients[$_], "$clock; $loop_b; $clock") for 2, 3;
+start_query($clients[$_], "$clock; $loop_c; $clock") for 4, 5;
 
 # How long clients $i.. ran together, from the first start to the last end.
 sub run_clients
@@ -253,6 +268,22 @@ ok($rec_b > 1 && $rec_b > $rb->{offered_load},
 is( $rb->{advice},
 	"raise max_size to $rec_b: wait p95 would drop under 10 ms",
 	'effb: advice');
+
+#
+# effc
+#
+run_clients(4, 5);
+my $rc = eff_row('effc', 'total');
+note explain $rc;
+near($rc->{busy_share}, $query_c_s / ($query_c_s + $idle_c_s),
+	0.1, 'effc: busy share = query / hold');
+my $rec_c = erlang_size($rc->{offered_load}, 0.01 / $rc->{mean_hold});
+is($rc->{recommended_max_size}, $rec_c,
+	"effc: recommended_max_size = Erlang C from the view's own numbers");
+my $busy_pct = sprintf('%.0f', 100 * $rc->{busy_share});
+is( $rc->{advice},
+	"holders sit on idle connections (busy $busy_pct % of the hold): release handles sooner, or raise max_size to $rec_c for a wait p95 under 10 ms",
+	'effc: advice');
 
 # A longer target needs fewer connections (or as many).
 $local->safe_psql('postgres',

@@ -12,8 +12,9 @@
 # 16 pools of 4 connections each (min_size = max_size = 4, so 64 remote
 # connections), a leak_threshold of 1 s; a background session holds two
 # handles of each pool, a second one the other two of the first pool and
-# waits for a third, so 34 connections are held (and reported as leaks),
-# 30 idle, and every part of the document has content.  Then DASH_CALLS
+# waits for a third, so 34 connections are held (reported as leaks once
+# the pool worker has seen them held for 1 s), 30 idle, and every part of
+# the document has content.  Then DASH_CALLS
 # calls (default 500) of dashboard() are timed one by one inside PL/pgSQL
 # (clock_timestamp(), no client round trip), after DASH_WARMUP (50)
 # untimed ones, and the script prints the median, the 90th percentile and

@@ -594,30 +594,29 @@ UsageReadPool(int pool_idx, StatsWindow window, TimestampTz now,
  * UsageReadIntervals
  *		Copy a pool's interval ring, oldest first, the current interval
  *		accounted up to now, into out: the newest max intervals when there
- *		are more; returns how many.  Allocates a copy of the ring (320 kB).
- *		Caller holds the pool lock at least shared.
+ *		are more; returns how many.  scratch (room for a PoolUsage, 320 kB)
+ *		is the caller's, allocated before it took the lock: nothing here
+ *		allocates.  Caller holds the pool lock at least shared.
  */
 int
-UsageReadIntervals(int pool_idx, TimestampTz now, UsageInterval *out,
-				   int max)
+UsageReadIntervals(int pool_idx, TimestampTz now, PoolUsage *scratch,
+				   UsageInterval *out, int max)
 {
-	PoolUsage  *copy = palloc(sizeof(PoolUsage));
 	int			skip = -max;
 	int			n = 0;
 	int			k;
 
-	memcpy(copy, PoolPoolUsage(pool_idx), sizeof(PoolUsage));
-	usage_pool_advance(copy, now);
+	memcpy(scratch, PoolPoolUsage(pool_idx), sizeof(PoolUsage));
+	usage_pool_advance(scratch, now);
 	for (k = 0; k < USAGE_NINTERVALS; k++)
-		skip += (int) (copy->ring[k].width_s > 0);
+		skip += (int) (scratch->ring[k].width_s > 0);
 	for (k = 1; k <= USAGE_NINTERVALS && n < max; k++)
 	{
-		UsageInterval *iv = &copy->ring[(copy->head + k) % USAGE_NINTERVALS];
+		UsageInterval *iv = &scratch->ring[(scratch->head + k) % USAGE_NINTERVALS];
 
 		if (iv->width_s > 0 && skip-- <= 0)
 			out[n++] = *iv;
 	}
-	pfree(copy);
 	return n;
 }
 

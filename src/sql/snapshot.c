@@ -22,8 +22,7 @@
  * (membership), and each pool's lock shared, one pool at a time, while
  * that pool is copied.  The histograms are read through StatsCopy, under
  * the pool lock, as the latency views do.  Nothing here allocates or
- * reads a catalog while a lock is held (but UsageReadIntervals allocates:
- * see snapshot_copy_intervals).
+ * reads a catalog while a lock is held.
  *
  * src/sql/snapshot.c
  *
@@ -47,7 +46,7 @@ static void snapshot_copy_partition(PoolSnapshot *snap, int i,
 static void snapshot_copy_waiters(PoolSnapshot *snap, int p);
 static bool snapshot_interval_shown(const UsageInterval *iv);
 static void snapshot_copy_intervals(PoolSnapshot *snap, int p,
-									UsageInterval *ring);
+									UsageInterval *ring, PoolUsage *scratch);
 
 /*
  * PoolSnapshotTake
@@ -59,6 +58,7 @@ PoolSnapshotTake(PoolSnapshot *snap, int what)
 {
 	uint64		minute;
 	UsageInterval *ring = NULL;
+	PoolUsage  *scratch = NULL;
 	int			p;
 
 	PoolShmemCheckPreloaded();
@@ -79,6 +79,7 @@ PoolSnapshotTake(PoolSnapshot *snap, int what)
 	if (what & SNAP_INTERVALS)
 	{
 		ring = palloc(sizeof(UsageInterval) * USAGE_NINTERVALS);
+		scratch = palloc(sizeof(PoolUsage));
 		for (p = 0; p < PoolShared->npools; p++)
 			snap->pools[p].intervals =
 				palloc(sizeof(SnapInterval) * USAGE_NINTERVALS);
@@ -95,7 +96,7 @@ PoolSnapshotTake(PoolSnapshot *snap, int what)
 			SnapPool   *sp = &snap->pools[snap->npools - 1];
 
 			if (ring != NULL)
-				snapshot_copy_intervals(snap, p, ring);
+				snapshot_copy_intervals(snap, p, ring, scratch);
 			if (sp->efficiency != NULL)
 				EfficiencyCopy(p, -1, STATS_RECENT, snap->now, sp->efficiency);
 		}
@@ -250,16 +251,16 @@ snapshot_interval_shown(const UsageInterval *iv)
  * snapshot_copy_intervals
  *		The usage intervals of pool entry p (the last pool copied) that end
  *		less than SNAP_USAGE_SPAN ago, through ring (room for the whole
- *		interval ring, allocated by the caller).  Caller holds p's lock.
- *
- * XXX UsageReadIntervals allocates a copy of the ring (320 kB) while the
- * pool lock is held.
+ *		interval ring) and scratch (UsageReadIntervals'), both allocated by
+ *		the caller before it took any lock.  Caller holds p's lock.
  */
 static void
-snapshot_copy_intervals(PoolSnapshot *snap, int p, UsageInterval *ring)
+snapshot_copy_intervals(PoolSnapshot *snap, int p, UsageInterval *ring,
+						PoolUsage *scratch)
 {
 	SnapPool   *sp = &snap->pools[snap->npools - 1];
-	int			n = UsageReadIntervals(p, snap->now, ring, USAGE_NINTERVALS);
+	int			n = UsageReadIntervals(p, snap->now, scratch, ring,
+									   USAGE_NINTERVALS);
 	int			k;
 
 	for (k = 0; k < n; k++)

@@ -257,6 +257,9 @@ usage_pool_advance(PoolUsage *pu, TimestampTz now)
 static void
 usage_advance(int part_idx, TimestampTz now)
 {
+	/* every writer of the windows holds the pool lock exclusively */
+	Assert(LWLockHeldByMeInMode(&PoolShared->pools[PoolShared->partitions[part_idx].pool].lock,
+								LW_EXCLUSIVE));
 	usage_partition_advance(PoolPartitionUsage(part_idx), now);
 	usage_pool_advance(PoolPoolUsage(PoolShared->partitions[part_idx].pool),
 					   now);
@@ -351,9 +354,11 @@ UsageRecordWait(int part_idx, int64 us)
 /*
  * UsageCountError
  *		A remote request on a slot of partition part_idx ended in an error.
- *		Takes the pool lock itself (errors are rare; the query path holds no
- *		lock).  The partition is read without a lock, as by the caller: an
- *		entry reused meanwhile may be charged, never one out of the table.
+ *		Takes the global lock (shared) and the pool lock itself (errors are
+ *		rare; the query path holds no lock): a partition entry is put into
+ *		use, and reset, under the global lock alone.  The partition is read
+ *		without a lock, as by the caller: an entry reused meanwhile may be
+ *		charged, never one out of the table, nor one while it is reset.
  */
 void
 UsageCountError(int part_idx)
@@ -363,10 +368,13 @@ UsageCountError(int part_idx)
 
 	if (pool < 0 || pool >= PoolShared->npools)
 		return;
+	/* the global lock too: an entry being put into use is reset under it */
+	LWLockAcquire(&PoolShared->lock, LW_SHARED);
 	LWLockAcquire(&PoolShared->pools[pool].lock, LW_EXCLUSIVE);
 	if (part->in_use && part->pool == pool)
 		UsageCount(part_idx, USAGE_ERRORS);
 	LWLockRelease(&PoolShared->pools[pool].lock);
+	LWLockRelease(&PoolShared->lock);
 }
 
 /*

@@ -629,6 +629,24 @@ UsageReadIntervals(int pool_idx, TimestampTz now, PoolUsage *scratch,
 }
 
 /*
+ * UsageIntervalShown
+ *		Whether an interval is a row of usage_hourly (and of the dashboard's
+ *		usage): time passed in it, or something happened.
+ */
+bool
+UsageIntervalShown(const UsageInterval *iv)
+{
+	int			e;
+
+	if (iv->tally.elapsed_us > 0 || iv->wait.count > 0)
+		return true;
+	for (e = 0; e < USAGE_NEVENTS; e++)
+		if (iv->tally.events[e] > 0)
+			return true;
+	return false;
+}
+
+/*
  * UsageIntervalWaitP95
  *		The 95th percentile of an interval's waits in seconds; -1 when none
  *		was recorded.

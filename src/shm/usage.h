@@ -173,6 +173,7 @@ extern void UsageReadPool(int pool_idx, StatsWindow window, TimestampTz now,
 extern int	UsageReadIntervals(int pool_idx, TimestampTz now,
 							   PoolUsage *scratch, UsageInterval *out,
 							   int max);
+extern bool UsageIntervalShown(const UsageInterval *iv);
 extern double UsageIntervalWaitP95(const UsageInterval *iv);
 extern void UsageTallyMerge(UsageTally *dst, const UsageTally *src);
 

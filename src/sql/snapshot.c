@@ -44,7 +44,6 @@ static void snapshot_copy_pool(PoolSnapshot *snap, int p, uint64 minute);
 static void snapshot_copy_partition(PoolSnapshot *snap, int i,
 									uint64 minute);
 static void snapshot_copy_waiters(PoolSnapshot *snap, int p);
-static bool snapshot_interval_shown(const UsageInterval *iv);
 static void snapshot_copy_intervals(PoolSnapshot *snap, int p,
 									UsageInterval *ring, PoolUsage *scratch);
 
@@ -230,24 +229,6 @@ snapshot_copy_waiters(PoolSnapshot *snap, int p)
 }
 
 /*
- * snapshot_interval_shown
- *		Whether an interval is a row (of usage_hourly, which has the same
- *		rule): time passed in it, or something happened.
- */
-static bool
-snapshot_interval_shown(const UsageInterval *iv)
-{
-	int			e;
-
-	if (iv->tally.elapsed_us > 0 || iv->wait.count > 0)
-		return true;
-	for (e = 0; e < USAGE_NEVENTS; e++)
-		if (iv->tally.events[e] > 0)
-			return true;
-	return false;
-}
-
-/*
  * snapshot_copy_intervals
  *		The usage intervals of pool entry p (the last pool copied) that end
  *		less than SNAP_USAGE_SPAN ago, through ring (room for the whole
@@ -269,7 +250,7 @@ snapshot_copy_intervals(PoolSnapshot *snap, int p, UsageInterval *ring,
 
 		if (ring[k].start + ring[k].width_s * USECS_PER_SEC <=
 			snap->now - SNAP_USAGE_SPAN ||
-			!snapshot_interval_shown(&ring[k]))
+			!UsageIntervalShown(&ring[k]))
 			continue;
 		si = &sp->intervals[sp->nintervals++];
 		si->start = ring[k].start;

@@ -69,7 +69,6 @@ typedef struct UsageHourFold
 static bool usage_copy_ring(int p, TimestampTz now, UsageRingCopy *c,
 							PoolUsage *scratch);
 static void usage_ring_buffers(UsageRingCopy **c, PoolUsage **scratch);
-static bool usage_slot_shown(const UsageInterval *iv);
 static void usage_put_row(ReturnSetInfo *rsinfo, Datum k0, Datum k1,
 						  Datum k2, const UsageInterval *iv);
 static void usage_hour_fold(UsageHourFold *hours, const UsageInterval *iv);
@@ -112,20 +111,6 @@ usage_ring_buffers(UsageRingCopy **c, PoolUsage **scratch)
 	LookupWaitConfigLoaded(false);
 	*c = palloc(sizeof(UsageRingCopy));
 	*scratch = palloc(sizeof(PoolUsage));
-}
-
-/* Is a slot a row: did time pass in it, or did anything happen? */
-static bool
-usage_slot_shown(const UsageInterval *iv)
-{
-	int			e;
-
-	if (iv->tally.elapsed_us > 0 || iv->wait.count > 0)
-		return true;
-	for (e = 0; e < USAGE_NEVENTS; e++)
-		if (iv->tally.events[e] > 0)
-			return true;
-	return false;
 }
 
 /*
@@ -192,7 +177,7 @@ pgpool_ext_usage_hourly_info(PG_FUNCTION_ARGS)
 		{
 			UsageInterval *iv = &c->ring[i];
 
-			if (usage_slot_shown(iv))
+			if (UsageIntervalShown(iv))
 				usage_put_row(rsinfo, CStringGetTextDatum(c->name),
 							  TimestampTzGetDatum(iv->start),
 							  Int32GetDatum(iv->width_s), iv);
@@ -246,7 +231,7 @@ pgpool_ext_usage_by_hour_info(PG_FUNCTION_ARGS)
 			continue;
 		memset(hours, 0, sizeof(UsageHourFold) * HOURS_PER_DAY);
 		for (i = 0; i < c->n; i++)
-			if (usage_slot_shown(&c->ring[i]))
+			if (UsageIntervalShown(&c->ring[i]))
 				usage_hour_fold(hours, &c->ring[i]);
 		for (i = 0; i < HOURS_PER_DAY; i++)
 			if (hours[i].slots > 0)

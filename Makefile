@@ -50,7 +50,10 @@ OBJS = \
 	src/sql/views.o \
 	src/sql/latency.o \
 	src/sql/efficiency.o \
+	src/sql/snapshot.o \
 	src/sql/metrics.o \
+	src/sql/dashboard.o \
+	src/sql/partitions.o \
 	src/sql/leaks.o \
 	src/sql/usage_hourly.o
 
@@ -68,7 +71,7 @@ SHLIB_LINK = -lanl
 # The library must be preloaded, so every suite runs on its own temporary
 # instance started with test/pgpool_ext.conf.
 REGRESS = setup pools handles query security views latency metrics leaks \
-	usage_hourly efficiency
+	usage_hourly efficiency dashboard
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/pgpool_ext.conf
 
 ISOLATION = queue_order handoff cancel_wait xact_release

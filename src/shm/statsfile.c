@@ -164,7 +164,7 @@ static void statsfile_put_key(StatsFileWriter *w, int pool, const char *part);
 static char *statsfile_read(void);
 static const char *statsfile_check(const char *buf, Size len);
 static int	statsfile_match(const char *rec, StatsFileKey *key);
-static void statsfile_pool_usage(PoolUsage *dst, const char *saved);
+static bool statsfile_pool_usage(PoolUsage *dst, const char *saved);
 static void statsfile_partition_usage(PartitionUsage *dst, const char *saved);
 static void statsfile_apply(const char *buf, int *npools, int *nparts,
 							int *dropped);
@@ -492,19 +492,31 @@ statsfile_match(const char *rec, StatsFileKey *key)
  *		restart has only its time tracked in its elapsed, and no interval
  *		is begun for the time in between.  A pool keeps its saved interval
  *		width: if pgpool_ext.usage_interval is now another, the janitor's
- *		next UsageRotate begins a new interval, as after a reload.  Caller
- *		holds the pool lock exclusively.
+ *		next UsageRotate begins a new interval, as after a reload.  A saved
+ *		pool whose ring head or interval width is out of range (memory
+ *		damaged before the save: the CRC cannot tell) is refused: false,
+ *		and the entry is left as it was.  Caller holds the pool lock
+ *		exclusively.
  */
-static void
+static bool
 statsfile_pool_usage(PoolUsage *dst, const char *saved)
 {
 	TimestampTz last = dst->last;
 	int32		cur[USAGE_NGAUGES];
+	int32		head;
+	int32		width_s;
 
+	/* what is used as an index or a divisor must be in range */
+	memcpy(&head, saved + offsetof(PoolUsage, head), sizeof(head));
+	memcpy(&width_s, saved + offsetof(PoolUsage, width_s), sizeof(width_s));
+	if (head < 0 || head >= USAGE_NINTERVALS || width_s < 0 ||
+		width_s > SECS_PER_DAY)
+		return false;
 	memcpy(cur, dst->cur, sizeof(cur));
 	memcpy(dst, saved, sizeof(PoolUsage));
 	dst->last = last;
 	memcpy(dst->cur, cur, sizeof(cur));
+	return true;
 }
 
 static void
@@ -545,10 +557,15 @@ statsfile_apply(const char *buf, int *npools, int *nparts, int *dropped)
 			continue;
 		}
 		LWLockAcquire(PoolLock(pool), LW_EXCLUSIVE);
+		if (!statsfile_pool_usage(PoolPoolUsage(pool),
+								  rec + sizeof(key) + sizeof(PoolStats)))
+		{
+			LWLockRelease(PoolLock(pool));
+			(*dropped)++;
+			continue;
+		}
 		memcpy(&PoolShared->pools[pool].stats, rec + sizeof(key),
 			   sizeof(PoolStats));
-		statsfile_pool_usage(PoolPoolUsage(pool),
-							 rec + sizeof(key) + sizeof(PoolStats));
 		LWLockRelease(PoolLock(pool));
 		(*npools)++;
 	}

@@ -257,6 +257,9 @@ usage_pool_advance(PoolUsage *pu, TimestampTz now)
 static void
 usage_advance(int part_idx, TimestampTz now)
 {
+	/* every writer of the windows holds the pool lock exclusively */
+	Assert(LWLockHeldByMeInMode(&PoolShared->pools[PoolShared->partitions[part_idx].pool].lock,
+								LW_EXCLUSIVE));
 	usage_partition_advance(PoolPartitionUsage(part_idx), now);
 	usage_pool_advance(PoolPoolUsage(PoolShared->partitions[part_idx].pool),
 					   now);
@@ -351,9 +354,11 @@ UsageRecordWait(int part_idx, int64 us)
 /*
  * UsageCountError
  *		A remote request on a slot of partition part_idx ended in an error.
- *		Takes the pool lock itself (errors are rare; the query path holds no
- *		lock).  The partition is read without a lock, as by the caller: an
- *		entry reused meanwhile may be charged, never one out of the table.
+ *		Takes the global lock (shared) and the pool lock itself (errors are
+ *		rare; the query path holds no lock): a partition entry is put into
+ *		use, and reset, under the global lock alone.  The partition is read
+ *		without a lock, as by the caller: an entry reused meanwhile may be
+ *		charged, never one out of the table, nor one while it is reset.
  */
 void
 UsageCountError(int part_idx)
@@ -363,10 +368,13 @@ UsageCountError(int part_idx)
 
 	if (pool < 0 || pool >= PoolShared->npools)
 		return;
+	/* the global lock too: an entry being put into use is reset under it */
+	LWLockAcquire(&PoolShared->lock, LW_SHARED);
 	LWLockAcquire(&PoolShared->pools[pool].lock, LW_EXCLUSIVE);
 	if (part->in_use && part->pool == pool)
 		UsageCount(part_idx, USAGE_ERRORS);
 	LWLockRelease(&PoolShared->pools[pool].lock);
+	LWLockRelease(&PoolShared->lock);
 }
 
 /*
@@ -594,31 +602,48 @@ UsageReadPool(int pool_idx, StatsWindow window, TimestampTz now,
  * UsageReadIntervals
  *		Copy a pool's interval ring, oldest first, the current interval
  *		accounted up to now, into out: the newest max intervals when there
- *		are more; returns how many.  Allocates a copy of the ring (320 kB).
- *		Caller holds the pool lock at least shared.
+ *		are more; returns how many.  scratch (room for a PoolUsage, 320 kB)
+ *		is the caller's, allocated before it took the lock: nothing here
+ *		allocates.  Caller holds the pool lock at least shared.
  */
 int
-UsageReadIntervals(int pool_idx, TimestampTz now, UsageInterval *out,
-				   int max)
+UsageReadIntervals(int pool_idx, TimestampTz now, PoolUsage *scratch,
+				   UsageInterval *out, int max)
 {
-	PoolUsage  *copy = palloc(sizeof(PoolUsage));
 	int			skip = -max;
 	int			n = 0;
 	int			k;
 
-	memcpy(copy, PoolPoolUsage(pool_idx), sizeof(PoolUsage));
-	usage_pool_advance(copy, now);
+	memcpy(scratch, PoolPoolUsage(pool_idx), sizeof(PoolUsage));
+	usage_pool_advance(scratch, now);
 	for (k = 0; k < USAGE_NINTERVALS; k++)
-		skip += (int) (copy->ring[k].width_s > 0);
+		skip += (int) (scratch->ring[k].width_s > 0);
 	for (k = 1; k <= USAGE_NINTERVALS && n < max; k++)
 	{
-		UsageInterval *iv = &copy->ring[(copy->head + k) % USAGE_NINTERVALS];
+		UsageInterval *iv = &scratch->ring[(scratch->head + k) % USAGE_NINTERVALS];
 
 		if (iv->width_s > 0 && skip-- <= 0)
 			out[n++] = *iv;
 	}
-	pfree(copy);
 	return n;
+}
+
+/*
+ * UsageIntervalShown
+ *		Whether an interval is a row of usage_hourly (and of the dashboard's
+ *		usage): time passed in it, or something happened.
+ */
+bool
+UsageIntervalShown(const UsageInterval *iv)
+{
+	int			e;
+
+	if (iv->tally.elapsed_us > 0 || iv->wait.count > 0)
+		return true;
+	for (e = 0; e < USAGE_NEVENTS; e++)
+		if (iv->tally.events[e] > 0)
+			return true;
+	return false;
 }
 
 /*

@@ -171,7 +171,9 @@ extern void UsageReadPartition(int part_idx, StatsWindow window,
 extern void UsageReadPool(int pool_idx, StatsWindow window, TimestampTz now,
 						  UsageTally *out);
 extern int	UsageReadIntervals(int pool_idx, TimestampTz now,
-							   UsageInterval *out, int max);
+							   PoolUsage *scratch, UsageInterval *out,
+							   int max);
+extern bool UsageIntervalShown(const UsageInterval *iv);
 extern double UsageIntervalWaitP95(const UsageInterval *iv);
 extern void UsageTallyMerge(UsageTally *dst, const UsageTally *src);
 

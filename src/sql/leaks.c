@@ -41,24 +41,13 @@
 
 #include "backend/lookup.h"
 #include "common/compat.h"
-#include "shm/leaks.h"
 #include "shm/pool.h"
+#include "sql/leaks.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_leak_info);
 PG_FUNCTION_INFO_V1(pgpool_ext_leak_history_info);
 
-/* One leaked handle, copied out of shared memory. */
-typedef struct LeakRow
-{
-	SlotEntry	slot;
-	LeakSlot	leak;
-	char		pool_name[PGPOOL_NAME_LEN];
-	char		partition[PGPOOL_NAME_LEN];
-} LeakRow;
-
-static LeakRow *leaks_copy_held(int *nrows, TimestampTz now);
 static PgBackendStatus *leaks_backend(int pid);
-static bool leaks_visible(Oid session_user);
 static const char *leaks_state_name(BackendState state);
 static Datum leaks_client_addr(PgBackendStatus *be, bool *isnull);
 static void leaks_put_row(ReturnSetInfo *rsinfo, LeakRow *row,
@@ -82,11 +71,12 @@ leaks_text(const char *s, bool empty_null, bool *isnull)
 }
 
 /*
- * leaks_copy_held
- *		Copies of the slots held longer than their pool's threshold.
+ * LeaksCopyHeld
+ *		Copies of the slots held longer than their pool's threshold (the
+ *		leaks view's rows and dashboard()'s).  Caller holds no lock.
  */
-static LeakRow *
-leaks_copy_held(int *nrows, TimestampTz now)
+LeakRow *
+LeaksCopyHeld(int *nrows, TimestampTz now)
 {
 	LeakRow    *rows = palloc(sizeof(LeakRow) * PoolShared->nslots);
 	int			n = 0;
@@ -141,12 +131,32 @@ leaks_backend(int pid)
 }
 
 /* May the current user see a row of a backend of this session user? */
-static bool
-leaks_visible(Oid session_user)
+bool
+LeaksVisible(Oid session_user)
 {
 	return has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS) ||
 		(OidIsValid(session_user) &&
 		 has_privs_of_role(GetUserId(), session_user));
+}
+
+/* Whether the copy has the acquire site of the handle it describes. */
+bool
+LeakRowHasSite(const LeakRow *row)
+{
+	return row->leak.handle == row->slot.handle && row->leak.has_site;
+}
+
+/*
+ * LeakRowSessionUser
+ *		The holder's session user, as captured with the acquire site, or
+ *		else the role that acquired: whose row it is when the holder's
+ *		backend status is not at hand.
+ */
+Oid
+LeakRowSessionUser(const LeakRow *row)
+{
+	return LeakRowHasSite(row) ? row->leak.session_user :
+		row->slot.holder_role;
 }
 
 /* pg_stat_activity's name of a backend state; NULL when it has none. */
@@ -203,7 +213,7 @@ leaks_put_row(ReturnSetInfo *rsinfo, LeakRow *row, TimestampTz now)
 	SlotEntry  *slot = &row->slot;
 	LeakSlot   *ls = &row->leak;
 	bool		mine = ls->handle == slot->handle;
-	bool		site = mine && ls->has_site;
+	bool		site = LeakRowHasSite(row);
 	PgBackendStatus *be = leaks_backend(slot->holder_pid);
 	const char *state = be ? leaks_state_name(be->st_state) : NULL;
 	char	   *s;
@@ -211,8 +221,7 @@ leaks_put_row(ReturnSetInfo *rsinfo, LeakRow *row, TimestampTz now)
 	bool		n[LEAK_COLS];
 	int			c = 0;
 
-	if (!leaks_visible(be ? be->st_userid :
-					   site ? ls->session_user : slot->holder_role))
+	if (!LeaksVisible(be ? be->st_userid : LeakRowSessionUser(row)))
 		return;
 	memset(n, 0, sizeof(n));
 	v[c++] = Int64GetDatum(slot->handle);
@@ -269,7 +278,7 @@ pgpool_ext_leak_info(PG_FUNCTION_ARGS)
 	LookupWaitConfigLoaded(false);
 	InitMaterializedSRF(fcinfo, 0);
 	now = GetCurrentTimestamp();
-	rows = leaks_copy_held(&nrows, now);
+	rows = LeaksCopyHeld(&nrows, now);
 	for (i = 0; i < nrows; i++)
 		leaks_put_row(rsinfo, &rows[i], now);
 	return (Datum) 0;
@@ -289,7 +298,7 @@ leaks_put_event(ReturnSetInfo *rsinfo, LeakEvent *ev, TimestampTz now)
 	char	   *role = ev->role;
 	int			c = 0;
 
-	if (!leaks_visible(ev->session_user))
+	if (!LeaksVisible(ev->session_user))
 		return;
 	if (role[0] == '\0')
 	{

@@ -23,10 +23,11 @@
  * partition: no pid, role, handle or conninfo appears, so there is nothing
  * per backend to filter; passwords never appear.
  *
- * Locking: the snapshot is copied like the views' (global lock shared,
- * then each pool's lock shared, one pool at a time; histograms through
- * StatsCopy, which reads their atomics under that pool lock); the document
- * is written after every lock is released.
+ * Locking: the snapshot is the one of snapshot.c (PoolSnapshotTake: the
+ * global lock shared, then each pool's lock shared, one pool at a time;
+ * histograms through StatsCopy under that pool lock), shared with
+ * dashboard() and the partitions view; the document is written after
+ * every lock is released.
  *
  * src/sql/metrics.c
  *
@@ -34,9 +35,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
-#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -49,6 +47,7 @@
 #include "shm/pool.h"
 #include "shm/shmem.h"
 #include "shm/stats.h"
+#include "sql/snapshot.h"
 
 PG_FUNCTION_INFO_V1(pgpool_ext_metrics);
 
@@ -146,38 +145,6 @@ static const MetricFamily metric_families[] = {
 
 #define METRICS_NFAMILIES lengthof(metric_families)
 
-/* What metrics() shows of one pool. */
-typedef struct MetricsPool
-{
-	char		name[PGPOOL_NAME_LEN];
-	int			min_size;
-	int			max_size;
-	uint64		counters[PGPOOL_NCOUNTERS];
-	TimestampTz stats_reset;
-} MetricsPool;
-
-/* What metrics() shows of one partition. */
-typedef struct MetricsPart
-{
-	int			pool;			/* index into MetricsSnapshot.pools */
-	char		key[PGPOOL_NAME_LEN];	/* "" for the default partition */
-	int			count[PGPOOL_NSTATES];
-	int			nwaiting;
-	TimestampTz oldest_wait;	/* 0: nobody waits */
-	uint64		outcomes[PGPOOL_NOUTCOMES]; /* since the last reset */
-	HistSnapshot latency[PGPOOL_NKINDS];	/* since the last reset */
-} MetricsPart;
-
-typedef struct MetricsSnapshot
-{
-	bool		worker_up;
-	TimestampTz now;
-	int			npools;
-	MetricsPool *pools;
-	int			nparts;
-	MetricsPart *parts;
-} MetricsSnapshot;
-
 /* The labels of one sample; NULL: the sample has no such label. */
 typedef struct MetricLabels
 {
@@ -199,15 +166,12 @@ typedef struct MetricsOut
 } MetricsOut;
 
 static MetricsFormat metrics_parse_format(const char *name);
-static void metrics_snapshot(MetricsSnapshot *snap);
-static void metrics_copy_pool(MetricsSnapshot *snap, int p);
-static void metrics_copy_partition(MetricsSnapshot *snap, int p, int i);
-static double metrics_value(const MetricFamily *f, const MetricsSnapshot *snap,
+static double metrics_value(const MetricFamily *f, const PoolSnapshot *snap,
 							int pool, int part, int state);
 static void metrics_write_family(MetricsOut *out, const MetricFamily *f,
-								 const MetricsSnapshot *snap);
+								 const PoolSnapshot *snap);
 static void metrics_write_partitions(MetricsOut *out, const MetricFamily *f,
-									 const MetricsSnapshot *snap);
+									 const PoolSnapshot *snap);
 static void metrics_write_sample(MetricsOut *out, const MetricFamily *f,
 								 const MetricLabels *labels, double value);
 static void metrics_write_histogram(MetricsOut *out, const MetricFamily *f,
@@ -224,7 +188,6 @@ static void metrics_prom_labels(StringInfo buf, const MetricLabels *labels);
 static void metrics_prom_escape(StringInfo buf, const char *s);
 static void metrics_csv_field(StringInfo buf, const char *s);
 static void metrics_json_labels(StringInfo buf, const MetricLabels *labels);
-static void metrics_number(StringInfo buf, double value);
 
 /* Label names, in the order of MetricLabels' fields. */
 static const char *const metric_label_names[METRICS_NLABELS] = {
@@ -252,115 +215,24 @@ metrics_parse_format(const char *name)
 }
 
 /*
- * metrics_snapshot
- *		Copy what the metrics show: every live pool and its partitions.
- *
- * Membership cannot change under the global lock; each pool's run-time
- * state is copied under its own lock, one pool at a time (as the views).
- */
-static void
-metrics_snapshot(MetricsSnapshot *snap)
-{
-	int			p;
-
-	PoolShmemCheckPreloaded();
-	LookupWaitConfigLoaded(false);
-	snap->now = GetCurrentTimestamp();
-	snap->npools = 0;
-	snap->pools = palloc(sizeof(MetricsPool) * PoolShared->npools);
-	snap->nparts = 0;
-	snap->parts = palloc(sizeof(MetricsPart) * PoolShared->npartitions);
-
-	LWLockAcquire(&PoolShared->lock, LW_SHARED);
-	snap->worker_up = PoolShared->worker_pid != 0;
-	for (p = 0; p < PoolShared->npools; p++)
-	{
-		LWLockAcquire(PoolLock(p), LW_SHARED);
-		metrics_copy_pool(snap, p);
-		LWLockRelease(PoolLock(p));
-	}
-	LWLockRelease(&PoolShared->lock);
-}
-
-/*
- * metrics_copy_pool
- *		Append pool p and its partitions to the snapshot, if p is live.
- *		Caller holds the global lock and p's lock, both at least shared.
- */
-static void
-metrics_copy_pool(MetricsSnapshot *snap, int p)
-{
-	PoolEntry  *pool = &PoolShared->pools[p];
-	MetricsPool *mp;
-	int			i;
-
-	if (!pool->in_use || pool->dropping)
-		return;
-	mp = &snap->pools[snap->npools];
-	strlcpy(mp->name, pool->name, sizeof(mp->name));
-	mp->min_size = pool->def.min_size;
-	mp->max_size = pool->def.max_size;
-	memcpy(mp->counters, pool->stats.counters, sizeof(mp->counters));
-	mp->stats_reset = pool->stats.stats_reset;
-
-	for (i = 0; i < PoolShared->npartitions; i++)
-		if (PoolShared->partitions[i].in_use &&
-			PoolShared->partitions[i].pool == p)
-			metrics_copy_partition(snap, p, i);
-	snap->npools++;
-}
-
-/*
- * metrics_copy_partition
- *		Append partition entry i of pool p: slot counts, waiters, the oldest
- *		wait, and the since-reset latency histograms and outcome counts
- *		(stats.c).  Caller holds the global lock and p's lock.
- */
-static void
-metrics_copy_partition(MetricsSnapshot *snap, int p, int i)
-{
-	PartitionEntry *part = &PoolShared->partitions[i];
-	MetricsPart *mpart = &snap->parts[snap->nparts++];
-	int			b;
-	int			k;
-
-	mpart->pool = snap->npools;
-	strlcpy(mpart->key, part->key, sizeof(mpart->key));
-	memcpy(mpart->count, part->count, sizeof(mpart->count));
-	mpart->nwaiting = part->nwaiting;
-	mpart->oldest_wait = 0;
-	for (b = 0; b < PoolShared->nbackends; b++)
-	{
-		BackendEntry *be = &PoolShared->backends[b];
-
-		if (be->waiting && be->wait_pool == p && be->wait_partition == i &&
-			(mpart->oldest_wait == 0 || be->wait_start < mpart->oldest_wait))
-			mpart->oldest_wait = be->wait_start;
-	}
-	for (k = 0; k < PGPOOL_NKINDS; k++)
-		StatsCopy(&PoolShared->partition_stats[i], (StatsKind) k,
-				  STATS_TOTAL, 0, &mpart->latency[k], mpart->outcomes);
-}
-
-/*
  * metrics_value
  *		The value of metric f for one pool, partition or state (-1 where the
  *		metric's scope has no such thing).  Not for histograms.
  */
 static double
-metrics_value(const MetricFamily *f, const MetricsSnapshot *snap,
+metrics_value(const MetricFamily *f, const PoolSnapshot *snap,
 			  int pool, int part, int state)
 {
-	const MetricsPart *mpart = part >= 0 ? &snap->parts[part] : NULL;
+	const SnapPart *mpart = part >= 0 ? &snap->parts[part] : NULL;
 
 	switch (f->id)
 	{
 		case M_WORKER_UP:
 			return snap->worker_up ? 1 : 0;
 		case M_POOL_MIN_SIZE:
-			return snap->pools[pool].min_size;
+			return snap->pools[pool].def.min_size;
 		case M_POOL_MAX_SIZE:
-			return snap->pools[pool].max_size;
+			return snap->pools[pool].def.max_size;
 		case M_POOL_COUNTER:
 			return (double) snap->pools[pool].counters[f->arg];
 		case M_STATS_RESET:
@@ -375,7 +247,8 @@ metrics_value(const MetricFamily *f, const MetricsSnapshot *snap,
 				return 0;
 			return (double) (snap->now - mpart->oldest_wait) / USECS_PER_SEC;
 		case M_OUTCOME:
-			return (double) mpart->outcomes[f->arg];
+			/* a partition's outcomes, the same in the copy of every kind */
+			return (double) mpart->outcomes[STATS_WAIT][STATS_TOTAL][f->arg];
 		case M_LATENCY:
 			break;
 	}
@@ -390,7 +263,7 @@ metrics_value(const MetricFamily *f, const MetricsSnapshot *snap,
  */
 static void
 metrics_write_family(MetricsOut *out, const MetricFamily *f,
-					 const MetricsSnapshot *snap)
+					 const PoolSnapshot *snap)
 {
 	MetricLabels labels = {0};
 	int			i;
@@ -418,7 +291,7 @@ metrics_write_family(MetricsOut *out, const MetricFamily *f,
  */
 static void
 metrics_write_partitions(MetricsOut *out, const MetricFamily *f,
-						 const MetricsSnapshot *snap)
+						 const PoolSnapshot *snap)
 {
 	MetricLabels labels = {0};
 	int			i;
@@ -426,12 +299,12 @@ metrics_write_partitions(MetricsOut *out, const MetricFamily *f,
 
 	for (i = 0; i < snap->nparts; i++)
 	{
-		const MetricsPart *mpart = &snap->parts[i];
+		const SnapPart *mpart = &snap->parts[i];
 
 		labels.pool = snap->pools[mpart->pool].name;
 		labels.partition = mpart->key;
 		if (f->type == METRIC_HISTOGRAM)
-			metrics_write_histogram(out, f, &labels, &mpart->latency[f->arg]);
+			metrics_write_histogram(out, f, &labels, &mpart->latency[f->arg][STATS_TOTAL]);
 		else if (f->scope == SCOPE_PARTITION)
 			metrics_write_sample(out, f, &labels,
 								 metrics_value(f, snap, mpart->pool, i, -1));
@@ -496,7 +369,7 @@ metrics_write_sample(MetricsOut *out, const MetricFamily *f,
 	}
 	metrics_json_sample_begin(out, labels);
 	appendStringInfoString(&out->buf, ", \"value\": ");
-	metrics_number(&out->buf, value);
+	SnapAppendNumber(&out->buf, value);
 	appendStringInfoChar(&out->buf, '}');
 }
 
@@ -536,7 +409,7 @@ metrics_write_histogram(MetricsOut *out, const MetricFamily *f,
 	if (out->format == FORMAT_JSON)
 	{
 		appendStringInfoString(&out->buf, "], \"sum\": ");
-		metrics_number(&out->buf, sum);
+		SnapAppendNumber(&out->buf, sum);
 		appendStringInfo(&out->buf, ", \"count\": " UINT64_FORMAT "}", hist->count);
 		return;
 	}
@@ -579,7 +452,7 @@ metrics_write_line(MetricsOut *out, const char *name, const char *suffix,
 		}
 		appendStringInfoChar(buf, ' ');
 	}
-	metrics_number(buf, value);
+	SnapAppendNumber(buf, value);
 	appendStringInfoChar(buf, '\n');
 }
 
@@ -670,38 +543,17 @@ metrics_json_labels(StringInfo buf, const MetricLabels *labels)
 }
 
 /*
- * metrics_number
- *		A value in the shortest form that reads back exactly (as float8out
- *		with extra_float_digits 1); integers below 2^53 print without
- *		exponent.  Values here are always finite.  Counters are sent as
- *		double precision, as Prometheus keeps them: exact up to 2^53.
- */
-static void
-metrics_number(StringInfo buf, double value)
-{
-	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	if (value == floor(value) && fabs(value) < 9007199254740992.0)
-		appendStringInfo(buf, INT64_FORMAT, (int64) value);
-	else
-	{
-		double_to_shortest_decimal_buf(value, num);
-		appendStringInfoString(buf, num);
-	}
-}
-
-/*
  * metrics(format text) -> text
  */
 Datum
 pgpool_ext_metrics(PG_FUNCTION_ARGS)
 {
 	MetricsOut	out;
-	MetricsSnapshot snap;
+	PoolSnapshot snap;
 	int			i;
 
 	out.format = metrics_parse_format(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	metrics_snapshot(&snap);
+	PoolSnapshotTake(&snap, SNAP_LATENCY_TOTAL);
 	initStringInfo(&out.buf);
 	out.first_family = true;
 	out.first_sample = true;

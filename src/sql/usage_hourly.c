@@ -21,8 +21,9 @@
  * Both copy each pool's ring under its lock, then build tuples without any
  * lock held.
  *
- * Locking: the global lock shared (membership), each pool's lock shared to
- * copy.
+ * Locking: for one pool at a time, the global lock shared (membership)
+ * and the pool's lock shared, to copy its ring into buffers allocated
+ * before; rows are made after the locks are let go.
  *
  * src/sql/usage_hourly.c
  *
@@ -65,59 +66,51 @@ typedef struct UsageHourFold
 	UsageInterval sum;			/* tally and wait merged */
 } UsageHourFold;
 
-static UsageRingCopy **usage_copy_rings(int *npools);
-static bool usage_slot_shown(const UsageInterval *iv);
+static bool usage_copy_ring(int p, TimestampTz now, UsageRingCopy *c,
+							PoolUsage *scratch);
+static void usage_ring_buffers(UsageRingCopy **c, PoolUsage **scratch);
 static void usage_put_row(ReturnSetInfo *rsinfo, Datum k0, Datum k1,
 						  Datum k2, const UsageInterval *iv);
 static void usage_hour_fold(UsageHourFold *hours, const UsageInterval *iv);
 
 /*
- * usage_copy_rings
- *		Copy the interval ring of every pool shown (in use, not being
- *		dropped), each up to now; NULL for the others.
+ * usage_copy_ring
+ *		Copy the interval ring of pool entry p, up to now, into c, if the
+ *		pool is shown (in use, not being dropped); false if not.  c and
+ *		scratch are the caller's, allocated once before any lock: nothing
+ *		is allocated under the locks, which are held for this one pool.
  */
-static UsageRingCopy **
-usage_copy_rings(int *npools)
+static bool
+usage_copy_ring(int p, TimestampTz now, UsageRingCopy *c, PoolUsage *scratch)
 {
-	TimestampTz now = GetCurrentTimestamp();
-	UsageRingCopy **copies;
-	int			p;
+	PoolEntry  *pool = &PoolShared->pools[p];
+	bool		shown;
 
-	PoolShmemCheckPreloaded();
-	LookupWaitConfigLoaded(false);
-	*npools = PoolShared->npools;
-	copies = palloc0(sizeof(UsageRingCopy *) * *npools);
 	LWLockAcquire(&PoolShared->lock, LW_SHARED);
-	for (p = 0; p < *npools; p++)
+	LWLockAcquire(PoolLock(p), LW_SHARED);
+	shown = pool->in_use && !pool->dropping;
+	if (shown)
 	{
-		PoolEntry  *pool = &PoolShared->pools[p];
-		UsageRingCopy *c;
-
-		LWLockAcquire(PoolLock(p), LW_SHARED);
-		if (pool->in_use && !pool->dropping)
-		{
-			c = copies[p] = palloc(sizeof(UsageRingCopy));
-			strlcpy(c->name, pool->name, PGPOOL_NAME_LEN);
-			c->n = UsageReadIntervals(p, now, c->ring, USAGE_NINTERVALS);
-		}
-		LWLockRelease(PoolLock(p));
+		strlcpy(c->name, pool->name, PGPOOL_NAME_LEN);
+		c->n = UsageReadIntervals(p, now, scratch, c->ring, USAGE_NINTERVALS);
 	}
+	LWLockRelease(PoolLock(p));
 	LWLockRelease(&PoolShared->lock);
-	return copies;
+	return shown;
 }
 
-/* Is a slot a row: did time pass in it, or did anything happen? */
-static bool
-usage_slot_shown(const UsageInterval *iv)
+/*
+ * usage_ring_buffers
+ *		Check that the library is preloaded and the definitions loaded, and
+ *		allocate the buffers usage_copy_ring fills.
+ */
+static void
+usage_ring_buffers(UsageRingCopy **c, PoolUsage **scratch)
 {
-	int			e;
-
-	if (iv->tally.elapsed_us > 0 || iv->wait.count > 0)
-		return true;
-	for (e = 0; e < USAGE_NEVENTS; e++)
-		if (iv->tally.events[e] > 0)
-			return true;
-	return false;
+	PoolShmemCheckPreloaded();
+	LookupWaitConfigLoaded(false);
+	*c = palloc(sizeof(UsageRingCopy));
+	*scratch = palloc(sizeof(PoolUsage));
 }
 
 /*
@@ -168,21 +161,24 @@ Datum
 pgpool_ext_usage_hourly_info(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	UsageRingCopy **copies;
-	int			npools;
+	TimestampTz now = GetCurrentTimestamp();
+	UsageRingCopy *c;
+	PoolUsage  *scratch;
 	int			p;
 	int			i;
 
-	copies = usage_copy_rings(&npools);
+	usage_ring_buffers(&c, &scratch);
 	InitMaterializedSRF(fcinfo, 0);
-	for (p = 0; p < npools; p++)
+	for (p = 0; p < PoolShared->npools; p++)
 	{
-		for (i = 0; copies[p] != NULL && i < copies[p]->n; i++)
+		if (!usage_copy_ring(p, now, c, scratch))
+			continue;
+		for (i = 0; i < c->n; i++)
 		{
-			UsageInterval *iv = &copies[p]->ring[i];
+			UsageInterval *iv = &c->ring[i];
 
-			if (usage_slot_shown(iv))
-				usage_put_row(rsinfo, CStringGetTextDatum(copies[p]->name),
+			if (UsageIntervalShown(iv))
+				usage_put_row(rsinfo, CStringGetTextDatum(c->name),
 							  TimestampTzGetDatum(iv->start),
 							  Int32GetDatum(iv->width_s), iv);
 		}
@@ -221,25 +217,26 @@ pgpool_ext_usage_by_hour_info(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	UsageHourFold *hours = palloc(sizeof(UsageHourFold) * HOURS_PER_DAY);
-	UsageRingCopy **copies;
-	int			npools;
+	TimestampTz now = GetCurrentTimestamp();
+	UsageRingCopy *c;
+	PoolUsage  *scratch;
 	int			p;
 	int			i;
 
-	copies = usage_copy_rings(&npools);
+	usage_ring_buffers(&c, &scratch);
 	InitMaterializedSRF(fcinfo, 0);
-	for (p = 0; p < npools; p++)
+	for (p = 0; p < PoolShared->npools; p++)
 	{
-		if (copies[p] == NULL)
+		if (!usage_copy_ring(p, now, c, scratch))
 			continue;
 		memset(hours, 0, sizeof(UsageHourFold) * HOURS_PER_DAY);
-		for (i = 0; i < copies[p]->n; i++)
-			if (usage_slot_shown(&copies[p]->ring[i]))
-				usage_hour_fold(hours, &copies[p]->ring[i]);
+		for (i = 0; i < c->n; i++)
+			if (UsageIntervalShown(&c->ring[i]))
+				usage_hour_fold(hours, &c->ring[i]);
 		for (i = 0; i < HOURS_PER_DAY; i++)
 			if (hours[i].slots > 0)
 				usage_put_row(rsinfo, Int32GetDatum(i),
-							  CStringGetTextDatum(copies[p]->name),
+							  CStringGetTextDatum(c->name),
 							  Int64GetDatum(hours[i].slots), &hours[i].sum);
 	}
 	return (Datum) 0;

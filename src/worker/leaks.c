@@ -289,6 +289,9 @@ leaks_take_back(int slotno, TimestampTz now, int64 held_ms)
 	LeakHistoryEnd(ls->event_seq, slot->handle, now, true);
 	ls->reported = 0;
 	slot->last_used_at = PoolSlotClock();
+	/* the hold ends here: the holder's release will be refused */
+	StatsRecordHold(PoolPartitionStats(slot->partition), slot->acquired_at,
+					slot->last_used_at);
 	if (slot->state == SLOT_ACQUIRED && !ChannelRequestOn(procno, slotno, true))
 	{
 		/* reset it, whatever the holder did with it */

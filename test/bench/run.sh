@@ -510,3 +510,8 @@ cp "$REPORT" "$OUT"
 dated="${OUT%.txt}-$(date -u '+%Y%m%d-%H%M%S').txt"
 cp "$REPORT" "$dated"
 log "results written to $OUT and $dated"
+
+# dashboard(): its own clusters (16 pools, 64 connections), appended to
+# both result files
+banner "dashboard()"
+BENCH_PORT=$((LOCAL_PORT + 10)) "$HERE/dashboard.sh" | tee -a "$OUT" "$dated"

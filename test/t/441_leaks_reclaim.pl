@@ -61,6 +61,11 @@ like(
 	'the reclaim is logged');
 is($local->safe_psql('postgres', "SELECT count(*) FROM pgpool_ext.handles WHERE handle = $h"),
 	'0', 'handles: the reclaimed handle is no longer held');
+is( $local->safe_psql('postgres',
+		"SELECT count || ' ' || (max >= 1.9) FROM pgpool_ext.latency "
+		  . "WHERE pool_name = 'r' AND partition IS NULL AND kind = 'hold' "
+		  . "AND time_window = 'total'"),
+	'1 true', 'latency: the reclaimed hold is recorded, with its length');
 
 my ($out, $err) = sq($a, "SELECT pgpool_ext.execute($h, 'SELECT 1')");
 is(sqlstate($err), '08003', "the holder's next call fails with 08003");

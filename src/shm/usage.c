@@ -332,8 +332,12 @@ UsageCount(int part_idx, UsageEvent event)
  *		A wait of a partition ended, granted or not, and lasted us
  *		microseconds (what StatsRecordWait or StatsRecordNoWait recorded;
  *		-1: not timed, pgpool_ext.track_timing off): into the wait histogram
- *		of the pool's current interval.  Reads only the coarse clock (to
- *		find that interval).  Caller holds the pool lock exclusively.
+ *		of the pool's current interval.  Reads no clock: the interval is
+ *		the one the pool's last sync opened (the grant's slot state change
+ *		just did, for a wait granted at once; the janitor's rotation keeps
+ *		it at most a maintenance interval old otherwise, so a wait ending
+ *		just after a boundary may count in the interval before).  Caller
+ *		holds the pool lock exclusively.
  */
 void
 UsageRecordWait(int part_idx, int64 us)
@@ -343,7 +347,6 @@ UsageRecordWait(int part_idx, int64 us)
 
 	if (us < 0 || pl->width_s <= 0)
 		return;
-	usage_advance(part_idx, CoarseClock());
 	snap = &pl->ring[pl->head].wait;
 	snap->buckets[HistBucketIndex((uint64) us)]++;
 	snap->count++;

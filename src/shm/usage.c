@@ -374,7 +374,8 @@ UsageCount(int part_idx, UsageEvent event)
 
 	usage_advance(part_idx, CoarseClock());
 	pu->win.total.events[event]++;
-	usage_minute_slot(&pu->win, pu->cur, HistMinuteOf(pu->last))->events[event]++;
+	usage_minute_slot(&pu->win, pu->cur,
+					  HistMinuteOf(pu->last))->events[event]++;
 	if (pl->width_s > 0)
 	{
 		pl->win.total.events[event]++;

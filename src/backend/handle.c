@@ -32,8 +32,11 @@
  * pgpool_ext.track_timing is off, under the pool lock, which every
  * recorder of these two distributions holds.  An acquire granted at once
  * reads no clock for it: it is a wait of 0 (the slot clock of the grant
- * picks its minute); a queued wait runs from wait_start (read for the
- * timeout anyway) to a clock read at its end; a hold runs from acquired_at
+ * picks its minute), unless it first waited for the worker to load
+ * committed definitions (LookupWaitedSince): then it is timed from that
+ * wait's start.  A queued wait runs from wait_start (that start, or the
+ * clock read when it queues; the timeout counts from it too) to a clock
+ * read at its end; a hold runs from acquired_at
  * to the release on the slot clock both are read from anyway
  * (PoolSlotClock, up to a tick, 4 ms, coarse: README, Precision).
  *
@@ -186,9 +189,12 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	bool		is_superuser;
 	uint64		loaded;
 	int64		handle;
+	TimestampTz waited_since;
 
 	HandleInitBackend();
+	(void) LookupWaitedSince();
 	loaded = LookupPoolForUse(pool_name, &ref);	/* what the usage check was made with */
+	waited_since = LookupWaitedSince(); /* a definition load waited for */
 	is_superuser = superuser();	/* not under the pool lock: may read a catalog */
 	if ((partition == NULL || partition[0] == '\0') && ref.default_partition >= 0)
 		part_idx = ref.default_partition;	/* checked with the generation */
@@ -218,7 +224,9 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 	{
 		PoolClaimSlot(slotno, PGPOOL_MY_PROCNO, MyProcPid, GetUserId(),
 					  is_superuser, scope);
-		UsageRecordWait(part_idx,
+		UsageRecordWait(part_idx, waited_since != 0 ?
+						StatsRecordWait(PoolPartitionStats(part_idx),
+										waited_since, STATS_DONE) :
 						StatsRecordNoWait(PoolPartitionStats(part_idx),
 										  PoolShared->slots[slotno].acquired_at));
 		LWLockRelease(&pool->lock);
@@ -232,7 +240,7 @@ HandleAcquire(const char *pool_name, int timeout_ms, PoolPriority prio,
 		be->wait_scope = scope;
 		be->wait_role = GetUserId();
 		be->wait_superuser = is_superuser;
-		be->wait_start = GetCurrentTimestamp();
+		be->wait_start = waited_since != 0 ? waited_since : GetCurrentTimestamp();
 		be->granted_slot = -1;
 		WaitqEnqueue(part, be);
 		pool->nwaiting++;

@@ -38,6 +38,13 @@
  *		because the definition tables are locked).  If the worker is not
  *		running for a while, error out when must_load, else return.
  */
+/*
+ * When this backend last began to wait for a definition load (0: it did
+ * not wait since LookupWaitedSince last cleared it): acquire counts that
+ * wait in the acquire's wait.
+ */
+static TimestampTz lookup_waited_since = 0;
+
 static void
 lookup_config_wait(bool must_load, bool accept_deferred)
 {
@@ -52,6 +59,8 @@ lookup_config_wait(bool must_load, bool accept_deferred)
 	if (CONFIG_SETTLED())
 		return;
 	start = GetCurrentTimestamp();
+	if (lookup_waited_since == 0)
+		lookup_waited_since = start;
 	PoolWakeWorker();
 	ConditionVariablePrepareToSleep(&PoolShared->config_cv);
 	while (!CONFIG_SETTLED())
@@ -76,6 +85,20 @@ lookup_config_wait(bool must_load, bool accept_deferred)
 	}
 	ConditionVariableCancelSleep();
 #undef CONFIG_SETTLED
+}
+
+/*
+ * LookupWaitedSince
+ *		When this backend began to wait for a definition load since the last
+ *		call, or 0 if it did not wait; clears it.
+ */
+TimestampTz
+LookupWaitedSince(void)
+{
+	TimestampTz since = lookup_waited_since;
+
+	lookup_waited_since = 0;
+	return since;
 }
 
 /*

@@ -24,6 +24,7 @@ typedef struct PoolRef
 extern void LookupWaitConfigLoaded(bool must_load);
 extern void LookupWaitConfigTried(void);
 extern uint64 LookupPoolForUse(const char *name, PoolRef *ref);
+extern TimestampTz LookupWaitedSince(void);
 extern bool LookupRoleMayUse(Oid owner, int ngrants, const Oid *grants);
 extern void LookupPasswordRequired(const char *pool_name) pg_attribute_noreturn();
 

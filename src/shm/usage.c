@@ -11,8 +11,9 @@
  * interval ring (a slot that the span enters is begun, zeroed, on the way).
  * Then the hook applies its change (new gauge values and peaks, an event,
  * a wait).  The pool keeps its own current values, the sum of its
- * partitions', so that its intervals' peaks are the pool's true peaks.
- * Readers advance a copy.
+ * partitions' (USAGE_SATURATED: whether any backend of the pool waits), and
+ * its own windows, so that its areas, peaks and saturation are the pool's
+ * own, not sums or maxima of its partitions'.  Readers advance a copy.
  *
  * An interval slot is floor(epoch seconds / width) with the width
  * (pgpool_ext.usage_interval) published by the janitor into each pool's
@@ -46,7 +47,8 @@
 
 #if SIZEOF_VOID_P == 8
 StaticAssertDecl(sizeof(PartitionUsage) == 1208, "the size stated in usage.h");
-StaticAssertDecl(sizeof(PoolUsage) == 326640, "the size stated in usage.h");
+StaticAssertDecl(sizeof(UsageWindows) == 1168, "the size stated in usage.h");
+StaticAssertDecl(sizeof(PoolUsage) == 327808, "the size stated in usage.h");
 #endif
 
 static Size usage_shmem_size(void);
@@ -55,8 +57,15 @@ static void usage_tally_begin(UsageTally *t, TimestampTz start,
 							  const int32 *cur);
 static void usage_tally_add(UsageTally *t, const int32 *cur, uint64 us);
 static void usage_tally_peaks(UsageTally *t, const int32 *cur);
-static UsageTally *usage_minute_slot(PartitionUsage *pu, uint64 minute);
+static UsageTally *usage_minute_slot(UsageWindows *w, const int32 *cur,
+									 uint64 minute);
+static void usage_windows_advance(UsageWindows *w, const int32 *cur,
+								  TimestampTz from, TimestampTz now);
+static void usage_windows_read(const UsageWindows *w, const int32 *cur,
+							   TimestampTz last, StatsWindow window,
+							   TimestampTz now, UsageTally *out);
 static void usage_partition_advance(PartitionUsage *pu, TimestampTz now);
+static void usage_pool_sum(int pool_idx, int32 *cur);
 static UsageInterval *usage_interval_open(PoolUsage *pu, TimestampTz at);
 static void usage_pool_advance(PoolUsage *pu, TimestampTz now);
 static void usage_advance(int part_idx, TimestampTz now);
@@ -153,19 +162,51 @@ usage_tally_peaks(UsageTally *t, const int32 *cur)
 		t->peak[g] = Max(t->peak[g], cur[g]);
 }
 
-/* The minute ring's slot of minute, begun (zeroed) if it held another. */
+/*
+ * The minute ring's slot of minute, begun (zeroed, its peaks the values
+ * cur) if it held another.
+ */
 static UsageTally *
-usage_minute_slot(PartitionUsage *pu, uint64 minute)
+usage_minute_slot(UsageWindows *w, const int32 *cur, uint64 minute)
 {
 	int			s = minute % USAGE_MINUTE_SLOTS;
 
-	if (pu->minute[s] != minute)
+	if (w->minute[s] != minute)
 	{
-		pu->minute[s] = minute;
-		usage_tally_begin(&pu->recent[s],
-						  (TimestampTz) minute * USECS_PER_MINUTE, pu->cur);
+		w->minute[s] = minute;
+		usage_tally_begin(&w->recent[s],
+						  (TimestampTz) minute * USECS_PER_MINUTE, cur);
 	}
-	return &pu->recent[s];
+	return &w->recent[s];
+}
+
+/*
+ * usage_windows_advance
+ *		Account windows from from (exclusive of a never-reset 0) up to now
+ *		at the values cur.  Caller checked now > from.
+ */
+static void
+usage_windows_advance(UsageWindows *w, const int32 *cur, TimestampTz from,
+					  TimestampTz now)
+{
+	TimestampTz t = from;
+	TimestampTz first;
+
+	if (t == 0)
+		return;					/* never reset: nothing to account */
+	usage_tally_add(&w->total, cur, now - t);
+	/* minutes older than the ring are not kept: start at its oldest */
+	first = (TimestampTz) (HistMinuteOf(now) - (USAGE_MINUTE_SLOTS - 1)) *
+		USECS_PER_MINUTE;
+	t = Max(t, first);
+	while (t < now)
+	{
+		uint64		minute = HistMinuteOf(t);
+		TimestampTz end = Min(now, (TimestampTz) (minute + 1) * USECS_PER_MINUTE);
+
+		usage_tally_add(usage_minute_slot(w, cur, minute), cur, end - t);
+		t = end;
+	}
 }
 
 /*
@@ -176,29 +217,9 @@ usage_minute_slot(PartitionUsage *pu, uint64 minute)
 static void
 usage_partition_advance(PartitionUsage *pu, TimestampTz now)
 {
-	TimestampTz t = pu->last;
-	TimestampTz first;
-
-	if (now <= t)
+	if (now <= pu->last)
 		return;
-	if (t == 0)
-	{
-		pu->last = now;			/* never reset: nothing to account */
-		return;
-	}
-	usage_tally_add(&pu->total, pu->cur, now - t);
-	/* minutes older than the ring are not kept: start at its oldest */
-	first = (TimestampTz) (HistMinuteOf(now) - (USAGE_MINUTE_SLOTS - 1)) *
-		USECS_PER_MINUTE;
-	t = Max(t, first);
-	while (t < now)
-	{
-		uint64		minute = HistMinuteOf(t);
-		TimestampTz end = Min(now, (TimestampTz) (minute + 1) * USECS_PER_MINUTE);
-
-		usage_tally_add(usage_minute_slot(pu, minute), pu->cur, end - t);
-		t = end;
-	}
+	usage_windows_advance(&pu->win, pu->cur, pu->last, now);
 	pu->last = now;
 }
 
@@ -219,9 +240,10 @@ usage_interval_open(PoolUsage *pu, TimestampTz at)
 
 /*
  * usage_pool_advance
- *		Account a pool's interval ring up to now at its current values,
- *		beginning the intervals the time enters.  When more than the whole
- *		ring has passed, only the ring's worth before now is walked.
+ *		Account a pool's windows and interval ring up to now at its current
+ *		values, beginning the intervals the time enters.  When more than
+ *		the whole ring has passed, only the ring's worth before now is
+ *		walked.
  */
 static void
 usage_pool_advance(PoolUsage *pu, TimestampTz now)
@@ -231,6 +253,7 @@ usage_pool_advance(PoolUsage *pu, TimestampTz now)
 
 	if (now <= t || pu->width_s <= 0)
 		return;
+	usage_windows_advance(&pu->win, pu->cur, t, now);
 	if (t == 0)
 		t = now;				/* never reset: begin now */
 	if (now - t > w * USAGE_NINTERVALS)
@@ -282,6 +305,30 @@ usage_gauges(const PartitionEntry *part, int32 *g)
 }
 
 /*
+ * usage_pool_sum
+ *		A pool's current values from its partitions' (their cur[]): sums,
+ *		and USAGE_SATURATED 1 when any backend of the pool waits.  Caller
+ *		holds the global lock at least shared.
+ */
+static void
+usage_pool_sum(int pool_idx, int32 *cur)
+{
+	int			i;
+	int			g;
+
+	memset(cur, 0, sizeof(int32) * USAGE_NGAUGES);
+	for (i = 0; i < PoolShared->npartitions; i++)
+	{
+		if (!PoolShared->partitions[i].in_use ||
+			PoolShared->partitions[i].pool != pool_idx)
+			continue;
+		for (g = 0; g < USAGE_NGAUGES; g++)
+			cur[g] += PoolPartitionUsage(i)->cur[g];
+	}
+	cur[USAGE_SATURATED] = cur[USAGE_WAITING] > 0 ? 1 : 0;
+}
+
+/*
  * UsageSync
  *		A partition's slot counts or queue just changed: account the time
  *		before at the old values, take the new ones and raise the peaks.
@@ -304,10 +351,18 @@ UsageSync(int part_idx)
 		pl->cur[i] += g[i] - pu->cur[i];
 		pu->cur[i] = g[i];
 	}
-	usage_tally_peaks(&pu->total, pu->cur);
-	usage_tally_peaks(usage_minute_slot(pu, HistMinuteOf(pu->last)), pu->cur);
+	/* the pool's saturation is "someone waits", not a count of partitions */
+	pl->cur[USAGE_SATURATED] = pl->cur[USAGE_WAITING] > 0 ? 1 : 0;
+	usage_tally_peaks(&pu->win.total, pu->cur);
+	usage_tally_peaks(usage_minute_slot(&pu->win, pu->cur,
+										HistMinuteOf(pu->last)), pu->cur);
 	if (pl->width_s > 0)
+	{
+		usage_tally_peaks(&pl->win.total, pl->cur);
+		usage_tally_peaks(usage_minute_slot(&pl->win, pl->cur,
+											HistMinuteOf(pl->last)), pl->cur);
 		usage_tally_peaks(&pl->ring[pl->head].tally, pl->cur);
+	}
 }
 
 /*
@@ -321,10 +376,16 @@ UsageCount(int part_idx, UsageEvent event)
 	PoolUsage  *pl = PoolPoolUsage(PoolShared->partitions[part_idx].pool);
 
 	usage_advance(part_idx, CoarseClock());
-	pu->total.events[event]++;
-	usage_minute_slot(pu, HistMinuteOf(pu->last))->events[event]++;
+	pu->win.total.events[event]++;
+	usage_minute_slot(&pu->win, pu->cur,
+					  HistMinuteOf(pu->last))->events[event]++;
 	if (pl->width_s > 0)
+	{
+		pl->win.total.events[event]++;
+		usage_minute_slot(&pl->win, pl->cur,
+						  HistMinuteOf(pl->last))->events[event]++;
 		pl->ring[pl->head].tally.events[event]++;
+	}
 }
 
 /*
@@ -332,8 +393,12 @@ UsageCount(int part_idx, UsageEvent event)
  *		A wait of a partition ended, granted or not, and lasted us
  *		microseconds (what StatsRecordWait or StatsRecordNoWait recorded;
  *		-1: not timed, pgpool_ext.track_timing off): into the wait histogram
- *		of the pool's current interval.  Reads only the coarse clock (to
- *		find that interval).  Caller holds the pool lock exclusively.
+ *		of the pool's current interval.  Reads no clock: the interval is
+ *		the one the pool's last sync opened (the grant's slot state change
+ *		just did, for a wait granted at once; the janitor's rotation keeps
+ *		it at most a maintenance interval old otherwise, so a wait ending
+ *		just after a boundary may count in the interval before).  Caller
+ *		holds the pool lock exclusively.
  */
 void
 UsageRecordWait(int part_idx, int64 us)
@@ -343,7 +408,6 @@ UsageRecordWait(int part_idx, int64 us)
 
 	if (us < 0 || pl->width_s <= 0)
 		return;
-	usage_advance(part_idx, CoarseClock());
 	snap = &pl->ring[pl->head].wait;
 	snap->buckets[HistBucketIndex((uint64) us)]++;
 	snap->count++;
@@ -393,7 +457,7 @@ UsageResetPartition(int part_idx)
 	memset(pu, 0, sizeof(PartitionUsage));
 	usage_gauges(&PoolShared->partitions[part_idx], pu->cur);
 	pu->last = now;
-	usage_tally_begin(&pu->total, now, pu->cur);
+	usage_tally_begin(&pu->win.total, now, pu->cur);
 }
 
 /*
@@ -408,21 +472,12 @@ UsageResetPool(int pool_idx)
 {
 	PoolUsage  *pu = PoolPoolUsage(pool_idx);
 	int32		width_s = pu->width_s > 0 ? pu->width_s : pgpool_usage_interval;
-	int			i;
-	int			g;
 
 	memset(pu, 0, sizeof(PoolUsage));
-	for (i = 0; i < PoolShared->npartitions; i++)
-	{
-		PartitionEntry *part = &PoolShared->partitions[i];
-
-		if (!part->in_use || part->pool != pool_idx)
-			continue;
-		for (g = 0; g < USAGE_NGAUGES; g++)
-			pu->cur[g] += PoolPartitionUsage(i)->cur[g];
-	}
+	usage_pool_sum(pool_idx, pu->cur);
 	pu->width_s = width_s;
 	pu->last = CoarseClock();
+	usage_tally_begin(&pu->win.total, pu->last, pu->cur);
 	pu->head = USAGE_NINTERVALS - 1;
 	(void) usage_interval_open(pu, pu->last);
 }
@@ -441,9 +496,7 @@ UsageResume(int pool_idx)
 	PoolUsage  *pu = PoolPoolUsage(pool_idx);
 	TimestampTz now = CoarseClock();
 	int			i;
-	int			g;
 
-	memset(pu->cur, 0, sizeof(pu->cur));
 	for (i = 0; i < PoolShared->npartitions; i++)
 	{
 		PartitionUsage *part = PoolPartitionUsage(i);
@@ -453,9 +506,8 @@ UsageResume(int pool_idx)
 			continue;
 		usage_gauges(&PoolShared->partitions[i], part->cur);
 		part->last = now;
-		for (g = 0; g < USAGE_NGAUGES; g++)
-			pu->cur[g] += part->cur[g];
 	}
+	usage_pool_sum(pool_idx, pu->cur);
 	pu->last = now;
 }
 
@@ -536,6 +588,37 @@ UsageTallyMerge(UsageTally *dst, const UsageTally *src)
 }
 
 /*
+ * usage_windows_read
+ *		A window of w (advanced up to last, at the values cur) up to now:
+ *		STATS_TOTAL since the last reset; STATS_RECENT the last 5 minutes,
+ *		the current one included.
+ */
+static void
+usage_windows_read(const UsageWindows *w, const int32 *cur, TimestampTz last,
+				   StatsWindow window, TimestampTz now, UsageTally *out)
+{
+	uint64		minute;
+	int			s;
+
+	if (window == STATS_TOTAL)
+	{
+		*out = w->total;
+		return;
+	}
+	minute = HistMinuteOf(Max(now, last));
+	memset(out, 0, sizeof(UsageTally));
+	for (s = 0; s < USAGE_MINUTE_SLOTS; s++)
+	{
+		uint64		tag = w->minute[s];
+
+		if (tag == 0 || tag > minute || minute - tag >= HIST_RING_MINUTES)
+			continue;
+		UsageTallyMerge(out, &w->recent[s]);
+	}
+	usage_tally_peaks(out, cur);
+}
+
+/*
  * UsageReadPartition
  *		A partition's window (STATS_TOTAL: since the last reset;
  *		STATS_RECENT: the last 5 minutes, the current one included) up to
@@ -546,56 +629,29 @@ UsageReadPartition(int part_idx, StatsWindow window, TimestampTz now,
 				   UsageTally *out)
 {
 	PartitionUsage copy = *PoolPartitionUsage(part_idx);
-	uint64		minute;
-	int			s;
 
 	usage_partition_advance(&copy, now);
-	if (window == STATS_TOTAL)
-	{
-		*out = copy.total;
-		return;
-	}
-	minute = HistMinuteOf(Max(now, copy.last));
-	memset(out, 0, sizeof(UsageTally));
-	for (s = 0; s < USAGE_MINUTE_SLOTS; s++)
-	{
-		uint64		tag = copy.minute[s];
-
-		if (tag == 0 || tag > minute || minute - tag >= HIST_RING_MINUTES)
-			continue;
-		UsageTallyMerge(out, &copy.recent[s]);
-	}
-	usage_tally_peaks(out, copy.cur);
+	usage_windows_read(&copy.win, copy.cur, copy.last, window, now, out);
 }
 
 /*
  * UsageReadPool
- *		A pool's window up to now: the merge of its partitions', whose areas
- *		and events add; elapsed is the longest of theirs (the window's: a
- *		partition made later covers less) and each peak the highest of the
- *		partitions' peaks (not the peak of their sum).  Caller holds the
- *		global lock and the pool lock, both at least shared.
+ *		A pool's window up to now, from the pool's own windows: its areas
+ *		and events are its partitions' together, its saturation the time
+ *		with at least one of its backends waiting, its peaks the peaks of
+ *		the pool's values.  Copies only the windows (1.2 kB), not the
+ *		interval ring.  Caller holds the pool lock at least shared.
  */
 void
 UsageReadPool(int pool_idx, StatsWindow window, TimestampTz now,
 			  UsageTally *out)
 {
-	uint64		elapsed = 0;
-	int			i;
+	const PoolUsage *pl = PoolPoolUsage(pool_idx);
+	UsageWindows copy = pl->win;
 
-	memset(out, 0, sizeof(UsageTally));
-	for (i = 0; i < PoolShared->npartitions; i++)
-	{
-		UsageTally	t;
-
-		if (!PoolShared->partitions[i].in_use ||
-			PoolShared->partitions[i].pool != pool_idx)
-			continue;
-		UsageReadPartition(i, window, now, &t);
-		elapsed = Max(elapsed, t.elapsed_us);
-		UsageTallyMerge(out, &t);
-	}
-	out->elapsed_us = elapsed;
+	if (now > pl->last && pl->width_s > 0)
+		usage_windows_advance(&copy, pl->cur, pl->last, now);
+	usage_windows_read(&copy, pl->cur, pl->last, window, now, out);
 }
 
 /*

@@ -12,9 +12,10 @@
  * Each window also keeps the highest value seen (peak) and counts events.
  *
  * Windows:
- *	 - per partition, since the last reset (total);
- *	 - per partition, a ring of one-minute slots with the minute numbers of
- *	   the latency rings (HistMinuteOf), read as the last 5 minutes;
+ *	 - per partition and per pool, since the last reset (total);
+ *	 - per partition and per pool, a ring of one-minute slots with the
+ *	   minute numbers of the latency rings (HistMinuteOf), read as the last
+ *	   5 minutes;
  *	 - per pool, a ring of USAGE_NINTERVALS slots of
  *	   pgpool_ext.usage_interval seconds (the rows of usage_hourly), each
  *	   with a histogram of the waits that ended in it (wait p95).
@@ -29,10 +30,17 @@
  * Readers fold the current values up to their "now" into their copy
  * without writing anything.
  *
- * Memory (x86_64): a PartitionUsage is 1,208 bytes, a PoolUsage 326,640
- * bytes (168 intervals of 1,944: a 160-byte tally and a 1,768-byte wait
+ * A pool's current values are the sums of its partitions', except
+ * USAGE_SATURATED, which is 1 while at least one backend of the pool waits
+ * (not the number of partitions with waiters): the pool's own windows
+ * integrate it, so two partitions waiting over the same time count once.
+ *
+ * Memory (x86_64): a PartitionUsage is 1,208 bytes (40 + 1,168 of
+ * UsageWindows: a 160-byte total, 48 bytes of minute tags and six 160-byte
+ * minute tallies), a PoolUsage 327,808 bytes (48 + 1,168 of UsageWindows +
+ * 168 intervals of 1,944: a 160-byte tally and a 1,768-byte wait
  * histogram); at the default max_pools 16 and max_partitions 64 (80
- * partition entries) 5.32 MB in all, on top of the 2.99 MB of the latency
+ * partition entries) 5.34 MB in all, on top of the 2.99 MB of the latency
  * histograms.  usage.c asserts the sizes.
  *
  * Persistence may save and load a PoolUsage and its partitions'
@@ -121,6 +129,15 @@ typedef struct UsageInterval
 								 * only with pgpool_ext.track_timing on */
 } UsageInterval;
 
+/* The windows read by the views: since the last reset, the last minutes. */
+typedef struct UsageWindows
+{
+	UsageTally	total;			/* since the last reset */
+	uint64		minute[USAGE_MINUTE_SLOTS]; /* minute each slot counts; 0:
+											 * empty */
+	UsageTally	recent[USAGE_MINUTE_SLOTS];
+} UsageWindows;
+
 /*
  * Usage of one partition entry: PoolPartitionUsage(i).  [BW] under the
  * lock of the partition's pool.
@@ -130,22 +147,24 @@ typedef struct PartitionUsage
 	TimestampTz last;			/* areas are accounted up to here */
 	int32		cur[USAGE_NGAUGES]; /* current values (from the partition's
 									 * count[] and nwaiting) */
-	UsageTally	total;			/* since the last reset */
-	uint64		minute[USAGE_MINUTE_SLOTS]; /* minute each slot counts; 0:
-											 * empty */
-	UsageTally	recent[USAGE_MINUTE_SLOTS];
+	UsageWindows win;
 } PartitionUsage;
 
 /*
- * Usage of one pool entry: PoolPoolUsage(p), the interval ring.  [BW]
- * under the pool lock; width_s [W] (janitor: UsageRotate).
+ * Usage of one pool entry: PoolPoolUsage(p), its own windows (the pool
+ * rows of the views) and the interval ring.  [BW] under the pool lock;
+ * width_s [W] (janitor: UsageRotate).
  */
 typedef struct PoolUsage
 {
 	TimestampTz last;			/* areas are accounted up to here */
-	int32		cur[USAGE_NGAUGES]; /* sum of the partitions' cur[] */
+	int32		cur[USAGE_NGAUGES]; /* sum of the partitions' cur[];
+									 * USAGE_SATURATED: 1 while cur[WAITING]
+									 * > 0 */
 	int32		width_s;		/* pgpool_ext.usage_interval in force */
 	int32		head;			/* ring index of the current interval */
+	UsageWindows win;			/* total and minute ring, at the pool's
+								 * values */
 	UsageInterval ring[USAGE_NINTERVALS];
 } PoolUsage;
 

@@ -137,6 +137,7 @@ EfficiencyCopy(int pool_idx, int part_idx, StatsWindow window,
 	in->wait_cancels = 0;
 	in->partition = part_idx >= 0;
 	in->max_size = def->max_size;
+	in->min_size = def->min_size;
 	in->target_wait_ms = def->target_wait_ms > 0 ? def->target_wait_ms :
 		EFFICIENCY_DEFAULT_TARGET_WAIT_MS;
 	if (part_idx >= 0)
@@ -171,9 +172,9 @@ efficiency_share(double num, double den)
 /*
  * efficiency_measures
  *		The measures of a row (EfficiencyMeasure) from its input.  Shares
- *		are clamped to [0, 1]: a pool's saturation adds its partitions'
- *		(two partitions waiting at once count twice), and in use counts
- *		BROKEN slots, which are not open.
+ *		are clamped to [0, 1]: in use counts BROKEN slots, which are not
+ *		open.  A pool's saturation is its own (time with any backend of the
+ *		pool waiting), not the sum of its partitions'.
  */
 static void
 efficiency_measures(const EfficiencyInput *in, double *m)
@@ -252,7 +253,8 @@ efficiency_recommend(const EfficiencyInput *in, const double *m)
  *		failed to open while clients waited (the remote is the bottleneck);
  *		a partition's share; more than pgpool_ext.max_connections; raise
  *		(noting holders that sit on idle connections); right (max_size at
- *		most 25 %, or 1, above the recommendation); lower.
+ *		most 25 %, or 1, above the recommendation or min_size, whichever is
+ *		larger); lower, never under min_size (alter_pool would refuse it).
  */
 static void
 efficiency_advise(const EfficiencyInput *in, const EfficiencyRow *row,
@@ -261,6 +263,7 @@ efficiency_advise(const EfficiencyInput *in, const EfficiencyRow *row,
 	const double *m = row->measure;
 	int			rec = row->recommended_max_size;
 	int			max_size = in->max_size;
+	int			lowest = Max(rec, in->min_size);
 	int			target_ms = in->target_wait_ms;
 	uint64		failures = in->tally.events[USAGE_CONNECT_FAILURES];
 
@@ -295,10 +298,14 @@ efficiency_advise(const EfficiencyInput *in, const EfficiencyRow *row,
 		snprintf(advice, EFFICIENCY_ADVICE_LEN,
 				 "raise max_size to %d: wait p95 would drop under %d ms",
 				 rec, target_ms);
-	else if (max_size <= rec + Max(1, rec / 4))
+	else if (max_size <= lowest + Max(1, lowest / 4))
 		snprintf(advice, EFFICIENCY_ADVICE_LEN,
 				 "max_size %d is right for the observed load (%d needed for a wait p95 under %d ms)",
 				 max_size, rec, target_ms);
+	else if (lowest > rec)
+		snprintf(advice, EFFICIENCY_ADVICE_LEN,
+				 "lower max_size to %d, the pool's min_size: the load needs only %d for a wait p95 under %d ms",
+				 lowest, rec, target_ms);
 	else
 		snprintf(advice, EFFICIENCY_ADVICE_LEN,
 				 "lower max_size to %d: wait p95 would stay under %d ms",

@@ -70,6 +70,7 @@ typedef struct EfficiencyInput
 	uint64		wait_cancels;	/* waits given up other than by timeout */
 	bool		partition;		/* a partition's row, not the pool's */
 	int			max_size;		/* the pool's */
+	int			min_size;		/* the pool's: advice never goes under */
 	int			target_wait_ms; /* the pool's (default filled in) */
 } EfficiencyInput;
 

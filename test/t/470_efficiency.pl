@@ -31,8 +31,12 @@
 # over 120 holds of 100 ms the errors average out to well under 1 %, but
 # a busy machine stretches the sleeps and the client's own steps (a round
 # trip per call, psql's output polled every 20 ms): the shares are
-# checked within 0.1 and the times within 50 ms above what was asked
-# (pg_sleep never returns early).
+# checked within 0.1; times are checked from below exactly (pg_sleep never
+# returns early; 5 ms for the clock) and from above only within 3 times
+# what was asked (a descheduled backend on a slow CI).  Rates are checked
+# against the server clock read by the test around the window: the window
+# lies between the reset and the read (at most that long) and contains
+# the clients' run (at least that long), to 1 % for the coarse clock.
 use strict;
 use warnings;
 
@@ -51,7 +55,6 @@ my $n = 60;    # iterations per client: 120 acquires a pool, over 10 s
 my ($query_s, $idle_s, $gap_s) = (0.05, 0.05, 0.1);    # pool effa
 my ($query_b_s, $idle_b_s) = (0.08, 0.02);             # pool effb
 my ($query_c_s, $idle_c_s) = (0.02, 0.08);             # pool effc
-my $slack = 0.05;
 
 # Erlang C, as the README gives it: B by its recursion, C from B,
 # P(wait > t) = C exp(-(c - a) t / h); the smallest c > a with
@@ -112,6 +115,9 @@ $local->safe_psql('postgres',
 ok( $local->poll_query_until('postgres',
 		"SELECT idle FROM pgpool_ext.pools WHERE pool_name = 'effa'", '2'),
 	'effa has its two idle connections');
+my $clock = 'SELECT extract(epoch FROM clock_timestamp())';
+# the server's clock before the windows begin
+my $reset_at = $local->safe_psql('postgres', $clock);
 $local->safe_psql('postgres',
 	"SELECT pgpool_ext.reset_stats('effa'); SELECT pgpool_ext.reset_stats('effb');
 	 SELECT pgpool_ext.reset_stats('effc')");
@@ -138,7 +144,6 @@ my $loop_b = turns_loop('effb', $query_b_s, $idle_b_s);
 my $loop_c = turns_loop('effc', $query_c_s, $idle_c_s);
 
 # Each client prints the server's clock before and after its loop.
-my $clock = 'SELECT extract(epoch FROM clock_timestamp())';
 my @clients = map { session($local) } 1 .. 6;
 start_query($clients[$_], "$clock; $loop_a; $clock") for 0, 1;
 start_query($clients[$_], "$clock; $loop_b; $clock") for 2, 3;
@@ -165,6 +170,8 @@ sub run_clients
 #
 my $work_a = run_clients(0, 1);
 my $ra = eff_row('effa', 'total');
+my $r5 = eff_row('effa', '5min');
+my $read_a = $local->safe_psql('postgres', $clock);
 my $ca = pool_counters('effa');
 note explain $ra;
 
@@ -175,10 +182,10 @@ is($ra->{saturation},      0, 'effa: saturation 0');
 is($ra->{reuse}, 'NULL', 'effa: reuse undefined without a connect');
 is($ra->{churn_per_hour}, 0, 'effa: churn 0');
 ok( $ra->{mean_hold} >= $query_s + $idle_s - 0.005
-	  && $ra->{mean_hold} <= $query_s + $idle_s + $slack,
+	  && $ra->{mean_hold} <= 3 * ($query_s + $idle_s),
 	"effa: mean_hold $ra->{mean_hold} is the designed hold");
 ok( $ra->{mean_query} >= $query_s - 0.005
-	  && $ra->{mean_query} <= $query_s + $slack,
+	  && $ra->{mean_query} <= 3 * $query_s,
 	"effa: mean_query $ra->{mean_query} is the remote pg_sleep");
 near($ra->{busy_share}, $query_s / ($query_s + $idle_s),
 	0.1, 'effa: busy share = query / hold');
@@ -193,10 +200,22 @@ near(
 	'effa: idle connection-seconds = 2 x elapsed - holds (less resets)');
 ok($ra->{reset_share} >= 0 && $ra->{reset_share} < 0.1,
 	"effa: reset share $ra->{reset_share} is small");
-near($ra->{arrival_rate} * $ra->{elapsed}, 2 * $n, 1e-6,
-	'effa: arrival_rate x elapsed = acquires');
-near($ra->{offered_load}, $ra->{arrival_rate} * $ra->{mean_hold},
-	1e-9, 'effa: offered_load = arrival_rate x mean_hold');
+# the window lies within [reset, read] and contains the clients' run
+my $window_a = $read_a - $reset_at;
+for my $r ([ 'total', $ra ], [ '5min', $r5 ])
+{
+	my ($w, $row) = @$r;
+	ok( $row->{arrival_rate} >= 0.99 * 2 * $n / $window_a
+		  && $row->{arrival_rate} <= 1.01 * 2 * $n / $work_a,
+		"effa: $w arrival_rate $row->{arrival_rate}: the clients' "
+		  . 2 * $n
+		  . " acquires over at most $window_a s and at least $work_a s");
+}
+# two clients, each holding at least (query + idle) per acquire: on
+# average at least their holds over the window, never more than 2
+ok( $ra->{offered_load} >= 0.99 * 2 * $n * ($query_s + $idle_s - 0.005) / $window_a
+	  && $ra->{offered_load} <= 2.02,
+	"effa: offered_load $ra->{offered_load} Erlangs: the clients' holds, at most 2 at once");
 is($ra->{max_size},    8,    'effa: max_size');
 is($ra->{target_wait}, 0.01, 'effa: target_wait 10 ms by default');
 
@@ -214,10 +233,7 @@ is( $ra->{advice},
 	"lower max_size to $rec_a: wait p95 would stay under 10 ms",
 	'effa: advice');
 
-# the recent window saw the same acquires; the default partition is the pool
-my $r5 = eff_row('effa', '5min');
-near($r5->{arrival_rate} * $r5->{elapsed}, 2 * $n, 1e-6,
-	'effa: the 5min window counts the same acquires');
+# the default partition is the pool
 is( $local->safe_psql('postgres',
 		"SELECT p.recommended_max_size = w.recommended_max_size AND p.advice <> w.advice
 		   FROM pgpool_ext.efficiency p JOIN pgpool_ext.efficiency w USING (pool_name, time_window)
@@ -251,11 +267,11 @@ ok( $rb->{saturation} >= 0.8 * ($work_b - 2 * ($query_b_s + $idle_b_s)) / $rb->{
 near($rb->{busy_share}, $query_b_s / ($query_b_s + $idle_b_s),
 	0.1, 'effb: busy share = query / hold');
 # A connection handed over to a waiter is in use from the handover, its
-# new holder's hold from when that backend runs again: up to 10 ms more
-# per acquire on a busy machine (3 ms here).
+# new holder's hold from when that backend runs again: about 3 ms more per
+# acquire here, allowed 30 ms (3 times a busy machine's 10 ms).
 my $holds_b = 2 * $n * $rb->{mean_hold} / $rb->{elapsed};
 ok( $rb->{utilization} >= $holds_b - 0.02
-	  && $rb->{utilization} <= $holds_b + 2 * $n * 0.01 / $rb->{elapsed},
+	  && $rb->{utilization} <= $holds_b + 2 * $n * 0.03 / $rb->{elapsed},
 	"effb: utilization $rb->{utilization} = sum of holds / elapsed ($holds_b), one connection, plus handovers"
 );
 ok($rb->{wait_p95} > $query_b_s, "effb: waits were long ($rb->{wait_p95} s)");
@@ -314,6 +330,28 @@ ok($rec_a2 == $rec_a || $rec_a2 == $rec_a - 1,
 is( $ra2->{advice},
 	"max_size $rec_a is right for the observed load ($rec_a2 needed for a wait p95 under 10 ms)",
 	'effa: advice at the recommended size');
+
+# min_size above what the load needs: the advice lowers max_size only to
+# min_size (alter_pool refuses a max_size under it), and that is accepted.
+my $min_a = $rec_a + 2;
+my $max_a = 2 * $min_a + 2;
+$local->safe_psql('postgres',
+	"SELECT pgpool_ext.alter_pool('effa', min_size => $min_a, max_size => $max_a)");
+ok( $local->poll_query_until('postgres',
+		"SELECT max_size FROM pgpool_ext.efficiency WHERE pool_name = 'effa' AND partition IS NULL AND time_window = 'total'",
+		$max_a),
+	"effa: min_size $min_a, max_size $max_a in force");
+my $ra3 = eff_row('effa', 'total');
+ok($ra3->{recommended_max_size} < $min_a,
+	"effa: the load needs $ra3->{recommended_max_size}, under min_size $min_a");
+is( $ra3->{advice},
+	"lower max_size to $min_a, the pool's min_size: the load needs only $ra3->{recommended_max_size} for a wait p95 under 10 ms",
+	'effa: advice lowers max_size to min_size, not under');
+$local->safe_psql('postgres',
+	"SELECT pgpool_ext.alter_pool('effa', max_size => $min_a)");
+ok( $local->poll_query_until('postgres',
+		"SELECT advice LIKE 'max_size $min_a is right%' FROM pgpool_ext.efficiency WHERE pool_name = 'effa' AND partition IS NULL AND time_window = 'total'"),
+	"effa: the advised max_size $min_a is accepted and then right");
 
 $_->quit for @clients;
 done_testing();

@@ -349,21 +349,30 @@ EfficiencyCompute(int pool_idx, int part_idx, StatsWindow window,
 /*
  * efficiency_copy_all
  *		The inputs of every row of the view, pool by pool under its lock
- *		(allocating under an LWLock is safe: an error releases it): per
- *		pool, the pool's rows then its partitions', each in both windows.
- *		Returns how many.
+ *		(allocating under an LWLock is safe: an error releases it; the one
+ *		allocation is made under the global lock held shared, before any
+ *		pool lock): per pool, the pool's rows then its partitions', each in
+ *		both windows.  Returns how many.
  */
 static int
 efficiency_copy_all(EfficiencyCopyRow **rows)
 {
 	TimestampTz now = PoolSlotClock();
-	int			max = (PoolShared->npools + PoolShared->npartitions) *
-		PGPOOL_NWINDOWS;
+	int			max = 0;
 	int			n = 0;
 	int			p;
 
-	*rows = palloc(sizeof(EfficiencyCopyRow) * max);
+	/*
+	 * Room for the entries in use, counted under the global lock, which
+	 * keeps them in use until the copy is done (not the tables' capacity:
+	 * at the largest settings that would be most of a gigabyte).
+	 */
 	LWLockAcquire(&PoolShared->lock, LW_SHARED);
+	for (p = 0; p < PoolShared->npools; p++)
+		max += PoolShared->pools[p].in_use;
+	for (p = 0; p < PoolShared->npartitions; p++)
+		max += PoolShared->partitions[p].in_use;
+	*rows = palloc(sizeof(EfficiencyCopyRow) * Max(max, 1) * PGPOOL_NWINDOWS);
 	for (p = 0; p < PoolShared->npools; p++)
 	{
 		PoolEntry  *pool = &PoolShared->pools[p];
